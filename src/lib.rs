@@ -1,0 +1,1 @@
+//! git-credential-pat library (internal; no semver promise).

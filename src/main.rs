@@ -1,0 +1,2 @@
+//! Placeholder entry point; the helper lands in the next commits.
+fn main() {}
