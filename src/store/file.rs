@@ -144,33 +144,7 @@ impl FileStore {
 
     /// Takes the writers' lock, waiting at most [`LOCK_WAIT`].
     fn lock(&self) -> Result<File, Error> {
-        let path = self.sibling(".lock");
-        let f = create_options()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(self.io_err("open the lock file", &path))?;
-        let deadline = Instant::now() + LOCK_WAIT;
-        let mut pause = Duration::from_millis(1);
-        loop {
-            match f.try_lock() {
-                Ok(()) => return Ok(f),
-                Err(std::fs::TryLockError::WouldBlock) => {
-                    let now = Instant::now();
-                    if now >= deadline {
-                        return Err(Error::LockTimeout {
-                            path,
-                            secs: LOCK_WAIT.as_secs(),
-                        });
-                    }
-                    std::thread::sleep(pause.min(deadline - now));
-                    pause = (pause * 2).min(Duration::from_millis(25));
-                }
-                Err(std::fs::TryLockError::Error(e)) => return Err(self.io_err("lock", &path)(e)),
-            }
-        }
+        lock_exclusive(self.sibling(".lock"))
     }
 
     /// Writes a new file through `fill` and renames it over the old one.
@@ -412,6 +386,47 @@ impl Store for FileStore {
             Ok(())
         })?;
         Ok(true)
+    }
+}
+
+/// Takes an exclusive lock on `path` (created 0600 if missing), waiting at most
+/// [`LOCK_WAIT`] for another writer; the lock is released when the returned file is dropped.
+pub(crate) fn lock_exclusive(path: PathBuf) -> Result<File, Error> {
+    let f = create_options()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(|source| Error::Io {
+            op: "open the lock file",
+            path: path.clone(),
+            source,
+        })?;
+    let deadline = Instant::now() + LOCK_WAIT;
+    let mut pause = Duration::from_millis(1);
+    loop {
+        match f.try_lock() {
+            Ok(()) => return Ok(f),
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let now = Instant::now();
+                if now >= deadline {
+                    return Err(Error::LockTimeout {
+                        path,
+                        secs: LOCK_WAIT.as_secs(),
+                    });
+                }
+                std::thread::sleep(pause.min(deadline - now));
+                pause = (pause * 2).min(Duration::from_millis(25));
+            }
+            Err(std::fs::TryLockError::Error(source)) => {
+                return Err(Error::Io {
+                    op: "lock",
+                    path,
+                    source,
+                });
+            }
+        }
     }
 }
 
