@@ -45,6 +45,12 @@ pub fn check_dir(dir: &Path) -> std::io::Result<Result<(), Problem>> {
     imp::check_dir(dir)
 }
 
+/// The effective user id of this process.
+#[cfg(unix)]
+pub fn euid() -> u32 {
+    imp::euid()
+}
+
 #[cfg(unix)]
 mod imp {
     use super::Problem;

@@ -10,8 +10,9 @@ use crate::config::{BackendChoice, Config};
 use crate::error::{Error, Result};
 use crate::protocol::{self, Request};
 use crate::record::Stamp;
+use crate::store::Store;
 use crate::store::file::FileStore;
-use crate::store::{self, Store};
+use crate::store::keychain::KeychainStore;
 use crate::warn::WarnState;
 
 /// The process's resources.
@@ -98,11 +99,17 @@ pub fn open_stores(config: &Config) -> Result<Vec<Box<dyn Store>>> {
         BackendChoice::File | BackendChoice::Auto => {
             Ok(vec![Box::new(FileStore::new(config.file.clone()))])
         }
-        BackendChoice::Keychain => Err(store::Error::KeychainUnavailable(
-            "the keychain backend is not part of this build yet: use --backend=file".into(),
-        )
-        .into()),
+        BackendChoice::Keychain => Ok(vec![Box::new(keychain_store(config))]),
     }
+}
+
+/// The keychain store, not connected yet; its writers lock `<data dir>/keychain.lock`.
+pub fn keychain_store(config: &Config) -> KeychainStore {
+    let dir = config
+        .data_dir
+        .clone()
+        .or_else(|| config.file.parent().map(Into::into));
+    KeychainStore::new(dir.unwrap_or_default().join("keychain.lock"))
 }
 
 fn git_action(p: &mut Process<'_>, action: GitAction, config: &Config) -> Result<u8> {

@@ -6,6 +6,7 @@
 
 pub mod file;
 pub mod format;
+pub mod keychain;
 
 use std::path::PathBuf;
 
@@ -124,9 +125,22 @@ pub enum Error {
         /// How long we waited.
         secs: u64,
     },
-    /// The keychain cannot be used.
+    /// The keychain cannot be used: no session bus or Secret Service, locked, or not
+    /// answering in time. (Under `auto` this means: use the file.)
     #[error("{0}")]
     KeychainUnavailable(String),
+    /// The keychain answered but refused or failed the operation (an entry too long for it,
+    /// two entries for one key, ...).
+    #[error("{0}")]
+    KeychainFailed(String),
+    /// One of our keychain entries cannot be decoded; nothing was changed.
+    #[error("{}", keychain::corrupt_message(entry, reason))]
+    KeychainCorrupt {
+        /// The entry's account (its key, which holds no secret), escaped.
+        entry: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
 }
 
 fn insecure_message(path: &std::path::Path, problem: &Problem) -> String {
