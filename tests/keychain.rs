@@ -1,0 +1,613 @@
+//! The keychain backend against a real Secret Service (a private gnome-keyring per test
+//! binary), through the built helper with `--backend=keychain`. Tests on the shared keyring
+//! use hosts of their own; tests that lock, stop or enumerate it start their own.
+#![cfg(all(
+    unix,
+    not(any(target_os = "macos", target_os = "ios", target_os = "android"))
+))]
+
+#[path = "common/mod.rs"]
+mod common;
+#[path = "common/secret_service.rs"]
+mod secret_service;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{World, text};
+use secret_service::{HungBus, SecretService};
+
+/// A world whose helper uses the keychain of `ss`.
+struct Kc<'a> {
+    world: World,
+    ss: &'a SecretService,
+}
+
+impl Kc<'static> {
+    fn new(name: &str) -> Kc<'static> {
+        Kc::on(name, SecretService::shared())
+    }
+}
+
+impl<'a> Kc<'a> {
+    fn on(name: &str, ss: &'a SecretService) -> Kc<'a> {
+        Kc {
+            world: World::new(name),
+            ss,
+        }
+    }
+
+    fn command(&self, action: &str) -> Command {
+        let mut cmd = self.ss.helper(&self.world);
+        cmd.args(["--backend=keychain", action]);
+        cmd
+    }
+
+    /// Runs an action: (exit code, stdout, stderr, wall time).
+    fn run(&self, action: &str, input: &str) -> (i32, String, String, Duration) {
+        let start = Instant::now();
+        let out = common::run(&mut self.command(action), input.as_bytes());
+        (
+            out.status.code().unwrap_or(-1),
+            text(&out.stdout),
+            text(&out.stderr),
+            start.elapsed(),
+        )
+    }
+
+    /// Runs an action that must succeed silently; returns stdout.
+    fn ok(&self, action: &str, input: &str) -> String {
+        let (code, out, err, _) = self.run(action, input);
+        assert_eq!(
+            (code, err.as_str()),
+            (0, ""),
+            "{action} failed for:\n{input}"
+        );
+        out
+    }
+
+    fn store(&self, input: &str) {
+        assert_eq!(self.ok("store", input), "", "store prints nothing");
+    }
+
+    fn get(&self, input: &str) -> String {
+        self.ok("get", input)
+    }
+
+    fn erase(&self, input: &str) {
+        assert_eq!(self.ok("erase", input), "", "erase prints nothing");
+    }
+
+    /// The secret of the entry with `account`, as `secret-tool lookup` shows it.
+    fn lookup(&self, account: &str) -> String {
+        let out = self.ss.secret_tool(
+            &[
+                "lookup",
+                "service",
+                "git-credential-pat",
+                "username",
+                account,
+            ],
+            "",
+        );
+        text(&out.stdout)
+    }
+}
+
+fn cred(host: &str, user: &str, token: &str) -> String {
+    format!("protocol=https\nhost={host}\nusername={user}\npassword={token}\n")
+}
+
+#[test]
+fn store_get_erase_round_trip_through_the_keychain() {
+    let k = Kc::new("roundtrip");
+    k.store(&cred("RoundTrip.example", "octocat", "ghp_one"));
+    assert_eq!(
+        k.get("protocol=https\nhost=roundtrip.example\n"),
+        "username=octocat\npassword=ghp_one\n"
+    );
+    assert_eq!(k.ss.items_on("roundtrip.example").len(), 1);
+    assert_eq!(k.get("protocol=http\nhost=roundtrip.example\n"), "");
+    assert_eq!(k.get("protocol=https\nhost=roundtrip.example:443\n"), "");
+    k.erase("protocol=https\nhost=roundtrip.example\n");
+    assert_eq!(k.get("protocol=https\nhost=roundtrip.example\n"), "");
+    assert!(k.ss.items_on("roundtrip.example").is_empty());
+    assert!(
+        !k.world.default_file().exists(),
+        "the keychain backend never creates the file"
+    );
+}
+
+#[test]
+fn the_longest_stored_path_wins_on_whole_segments() {
+    let k = Kc::new("paths");
+    let h = "paths.example";
+    k.store(&cred(h, "u", "host-wide"));
+    k.store(&format!(
+        "protocol=https\nhost={h}\npath=acme.git\nusername=u\npassword=acme\n"
+    ));
+    k.store(&format!(
+        "protocol=https\nhost={h}\npath=/acme/tool.git/\nusername=u\npassword=tool\n"
+    ));
+    let get = |path: &str| k.get(&format!("protocol=https\nhost={h}\npath={path}\n"));
+    assert_eq!(get("acme/tool/sub.git"), "username=u\npassword=tool\n");
+    assert_eq!(get("acme/other.git"), "username=u\npassword=acme\n");
+    assert_eq!(
+        get("acme-corp/tool.git"),
+        "username=u\npassword=host-wide\n"
+    );
+    assert_eq!(
+        k.get(&format!("protocol=https\nhost={h}\n")),
+        "username=u\npassword=host-wide\n",
+        "no path: host-wide only"
+    );
+    assert_eq!(k.ss.items_on(h).len(), 3);
+}
+
+#[test]
+fn requests_without_a_username_get_the_newest_and_usernames_filter() {
+    let k = Kc::new("users");
+    let h = "users.example";
+    k.store(&cred(h, "alice", "tok-a"));
+    k.store(&cred(h, "bob", "tok-b"));
+    assert_eq!(
+        k.get(&format!("protocol=https\nhost={h}\n")),
+        "username=bob\npassword=tok-b\n"
+    );
+    assert_eq!(
+        k.get(&format!("protocol=https\nhost={h}\nusername=alice\n")),
+        "username=alice\npassword=tok-a\n"
+    );
+    assert_eq!(
+        k.get(&format!("protocol=https\nhost={h}\nusername=carol\n")),
+        ""
+    );
+}
+
+#[test]
+fn erase_removes_only_the_rejected_token_and_reaches_scoped_ones() {
+    let k = Kc::new("erase");
+    let h = "erase.example";
+    k.store(&cred(h, "u", "current"));
+    k.store(&format!(
+        "protocol=https\nhost={h}\npath=acme\nusername=u\npassword=scoped\n"
+    ));
+    k.erase(&format!(
+        "protocol=https\nhost={h}\nusername=u\npassword=stale\n"
+    ));
+    assert_eq!(
+        k.ss.items_on(h).len(),
+        2,
+        "a stale rejection deletes nothing"
+    );
+    k.erase(&format!(
+        "protocol=https\nhost={h}\npath=acme/tool.git\nusername=u\npassword=scoped\n"
+    ));
+    assert_eq!(k.ss.items_on(h).len(), 1);
+    assert_eq!(
+        k.get(&format!("protocol=https\nhost={h}\npath=acme/tool\n")),
+        "username=u\npassword=current\n"
+    );
+    k.erase(&format!("protocol=https\nhost={h}\npassword=current\n"));
+    assert!(k.ss.items_on(h).is_empty());
+}
+
+#[test]
+fn expiry_refresh_token_and_authtype_survive_the_keychain() {
+    let k = Kc::new("fields");
+    let h = "fields.example";
+    k.store(&format!(
+        "protocol=https\nhost={h}\nusername=u\npassword=tok\npassword_expiry_utc=4000000000\noauth_refresh_token=refresh-me\n"
+    ));
+    assert_eq!(
+        k.get(&format!("protocol=https\nhost={h}\n")),
+        "username=u\npassword=tok\noauth_refresh_token=refresh-me\npassword_expiry_utc=4000000000\n"
+    );
+    let secret = k.lookup(&format!("https://{h} / @u"));
+    assert!(
+        secret.starts_with(&format!("https://{h} / @u stored=")),
+        "{secret}"
+    );
+    assert!(
+        secret.ends_with(" expires=4000000000 password=tok oauth_refresh_token=refresh-me"),
+        "the secret is the v1 line without LF: {secret:?}"
+    );
+    k.store(&format!(
+        "capability[]=authtype\nprotocol=https\nhost={h}\npath=api\nauthtype=Bearer\ncredential=bearer-tok\n"
+    ));
+    assert_eq!(
+        k.get(&format!(
+            "capability[]=authtype\nprotocol=https\nhost={h}\npath=api\n"
+        )),
+        "capability[]=authtype\nauthtype=Bearer\ncredential=bearer-tok\n"
+    );
+    assert_eq!(k.ss.items_on(h).len(), 2);
+}
+
+/// The item's modification time (Unix seconds), from its `Modified` property.
+fn modified(ss: &SecretService, item: &str) -> u64 {
+    let reply = ss.dbus(
+        "org.freedesktop.secrets",
+        item,
+        "org.freedesktop.DBus.Properties.Get",
+        &["string:org.freedesktop.Secret.Item", "string:Modified"],
+    );
+    reply
+        .split_whitespace()
+        .skip_while(|w| *w != "uint64")
+        .nth(1)
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| panic!("no Modified in {reply:?}"))
+}
+
+#[test]
+fn storing_the_same_again_writes_nothing() {
+    let k = Kc::new("idempotent");
+    let h = "idempotent.example";
+    k.store(&cred(h, "u", "same"));
+    let items = k.ss.items_on(h);
+    assert_eq!(items.len(), 1);
+    let (line, stamp) = (
+        k.lookup(&format!("https://{h} / @u")),
+        modified(k.ss, &items[0]),
+    );
+    // The Secret Service keeps modification times in seconds.
+    std::thread::sleep(Duration::from_millis(1100));
+    k.store(&cred(h, "u", "same"));
+    assert_eq!(k.ss.items_on(h), items, "no new item");
+    assert_eq!(k.lookup(&format!("https://{h} / @u")), line);
+    assert_eq!(modified(k.ss, &items[0]), stamp, "not rewritten");
+    k.store(&cred(h, "u", "rotated"));
+    assert_eq!(k.ss.items_on(h), items, "rotation updates the same item");
+    assert_ne!(modified(k.ss, &items[0]), stamp, "a new token is written");
+}
+
+#[test]
+fn entries_are_recognisable_in_secret_tool_and_the_helper_shows_no_secret() {
+    let k = Kc::new("visible");
+    let h = "visible.example";
+    let input = format!(
+        "protocol=https\nhost={h}\npath=acme\nusername=octocat\npassword=ghp_visible_secret\n"
+    );
+    let (code, out, err, _) = k.run("store", &input);
+    assert_eq!((code, out.as_str(), err.as_str()), (0, "", ""));
+    let shown = k.ss.secret_tool(
+        &[
+            "search",
+            "--all",
+            "service",
+            "git-credential-pat",
+            "host",
+            h,
+        ],
+        "",
+    );
+    let shown = text(&shown.stdout) + &text(&shown.stderr);
+    for line in [
+        &format!("label = git-credential-pat: https://octocat@{h}/acme") as &str,
+        "attribute.application = git-credential-pat",
+        "attribute.service = git-credential-pat",
+        "attribute.protocol = https",
+        &format!("attribute.host = {h}"),
+        &format!("attribute.username = https://{h} /acme @octocat"),
+    ] {
+        assert!(
+            shown.lines().any(|l| l == line),
+            "{line:?} not in:\n{shown}"
+        );
+    }
+    let (code, out, err, _) = k.run("erase", &format!("protocol=https\nhost={h}\n"));
+    assert_eq!((code, out.as_str(), err.as_str()), (0, "", ""));
+    assert!(k.ss.items_on(h).is_empty());
+}
+
+#[test]
+fn an_expired_entry_is_evicted_from_the_keychain() {
+    let k = Kc::new("expired");
+    let h = "expired.example";
+    k.ss.put_raw(
+        h,
+        &format!("https://{h} / @u"),
+        &format!("https://{h} / @u stored=1.000000000 expires=1000 password=old-token"),
+    );
+    let (code, out, err, _) = k.run("get", &format!("protocol=https\nhost={h}\n"));
+    assert_eq!((code, out.as_str()), (0, ""));
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains(&format!("https://u@{h}"))
+            && err.contains("expired")
+            && err.contains("keychain store"),
+        "{err}"
+    );
+    assert!(!err.contains("old-token"));
+    assert!(k.ss.items_on(h).is_empty(), "evicted");
+}
+
+#[test]
+fn a_corrupt_entry_is_named_never_shown_and_nothing_changes() {
+    let k = Kc::new("corrupt");
+    let h = "corrupt.example";
+    let account = format!("https://{h} / @u");
+    k.ss.put_raw(h, &account, "not-a-record ghp_leaked_token");
+    for (action, input) in [
+        ("get", format!("protocol=https\nhost={h}\n")),
+        ("erase", format!("protocol=https\nhost={h}\n")),
+        ("store", cred(h, "other", "t")),
+    ] {
+        let (code, out, err, _) = k.run(action, &input);
+        assert_eq!((code, out.as_str()), (1, ""), "{action}: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.starts_with(&format!(
+                "git-credential-pat: keychain entry '{account}' (service git-credential-pat) is corrupt ("
+            )),
+            "{err}"
+        );
+        assert!(!err.contains("ghp_leaked"), "{err}");
+    }
+    assert_eq!(k.ss.items_on(h).len(), 1, "nothing deleted or added");
+    k.ss.secret_tool(
+        &[
+            "clear",
+            "service",
+            "git-credential-pat",
+            "username",
+            &account,
+        ],
+        "",
+    );
+}
+
+#[test]
+fn a_locked_keyring_fails_in_one_line_and_deletes_nothing() {
+    let ss = SecretService::start("locked");
+    let k = Kc::on("locked", &ss);
+    let h = "locked.example";
+    k.store(&cred(h, "u", "ghp_locked_token"));
+    ss.lock();
+    for (action, input) in [
+        ("get", format!("protocol=https\nhost={h}\n")),
+        ("erase", format!("protocol=https\nhost={h}\n")),
+        ("store", cred(h, "u", "ghp_new_token")),
+    ] {
+        let (code, out, err, took) = k.run(action, &input);
+        assert_eq!((code, out.as_str()), (1, ""), "{action}: {err}");
+        assert!(took < Duration::from_secs(6), "{action} took {took:?}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.contains("locked") && err.contains("unlock it") && err.contains("--backend=file"),
+            "{action}: {err}"
+        );
+        assert!(!err.contains("ghp_"), "{err}");
+    }
+    let (unlocked, locked) = ss.search(&[("service", "git-credential-pat"), ("host", h)]);
+    assert_eq!((unlocked.len(), locked.len()), (0, 1), "still there");
+}
+
+#[test]
+fn no_session_bus_fails_at_once() {
+    let world = World::new("nobus");
+    let runtime = world.root.join("run");
+    std::fs::create_dir_all(&runtime).unwrap();
+    for (action, input) in [
+        ("get", "protocol=https\nhost=h\n".to_owned()),
+        ("store", cred("h", "u", "t")),
+        ("erase", "protocol=https\nhost=h\n".to_owned()),
+    ] {
+        let start = Instant::now();
+        let out = common::run(
+            world
+                .helper()
+                .env("XDG_RUNTIME_DIR", &runtime)
+                .args(["--backend=keychain", action]),
+            input.as_bytes(),
+        );
+        let took = start.elapsed();
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{action}: {err}");
+        assert!(took < Duration::from_secs(1), "{action} took {took:?}");
+        assert_eq!(
+            err,
+            format!(
+                "git-credential-pat: no D-Bus session bus, so the Secret Service keyring is out of reach (DBUS_SESSION_BUS_ADDRESS is not set and {}/bus does not exist): run in a desktop session, or start one with dbus-run-session and gnome-keyring-daemon, or use --backend=file\n",
+                runtime.display()
+            )
+        );
+    }
+    assert!(!world.default_file().exists());
+}
+
+#[test]
+fn a_hung_bus_fails_within_the_bound() {
+    let world = World::new("hungbus");
+    let bus = HungBus::start(&world.root);
+    for (action, input) in [
+        ("get", "protocol=https\nhost=h\n".to_owned()),
+        ("store", cred("h", "u", "t")),
+    ] {
+        let start = Instant::now();
+        let out = common::run(
+            world
+                .helper()
+                .env("DBUS_SESSION_BUS_ADDRESS", &bus.address)
+                .args(["--backend=keychain", action]),
+            input.as_bytes(),
+        );
+        let took = start.elapsed();
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{action}: {err}");
+        assert!(took < Duration::from_secs(7), "{action} took {took:?}");
+        assert!(
+            err.starts_with(
+                "git-credential-pat: the Secret Service keyring did not answer within 2 s (connecting)"
+            ) && err.trim_end().ends_with("or use --backend=file"),
+            "{err}"
+        );
+        assert_eq!(err.lines().count(), 1);
+    }
+    // The file backend never looks at the bus, so a hung one costs it nothing.
+    let start = Instant::now();
+    let out = common::run(
+        world
+            .helper()
+            .env("DBUS_SESSION_BUS_ADDRESS", &bus.address)
+            .args(["--backend=file", "store"]),
+        cred("h", "u", "t").as_bytes(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(start.elapsed() < Duration::from_secs(1));
+    assert!(world.default_file().exists());
+}
+
+#[test]
+fn a_stopped_keyring_daemon_fails_within_the_bound_and_loses_nothing() {
+    let ss = SecretService::start("stopped");
+    let k = Kc::on("stopped", &ss);
+    let h = "stopped.example";
+    k.store(&cred(h, "u", "kept"));
+    let pid = ss.daemon_pid().to_string();
+    let signal = |sig: &str| {
+        let st = Command::new("kill").args([sig, &pid]).status().unwrap();
+        assert!(st.success(), "kill {sig} {pid}");
+    };
+    signal("-STOP");
+    let result = std::panic::catch_unwind(|| {
+        for (action, input) in [
+            ("get", format!("protocol=https\nhost={h}\n")),
+            ("erase", format!("protocol=https\nhost={h}\n")),
+        ] {
+            let (code, out, err, took) = k.run(action, &input);
+            assert_eq!((code, out.as_str()), (1, ""), "{action}: {err}");
+            assert!(took < Duration::from_secs(7), "{action} took {took:?}");
+            assert!(err.contains("did not answer within"), "{err}");
+        }
+    });
+    signal("-CONT");
+    if let Err(panic) = result {
+        std::panic::resume_unwind(panic);
+    }
+    assert_eq!(
+        k.get(&format!("protocol=https\nhost={h}\n")),
+        "username=u\npassword=kept\n"
+    );
+}
+
+#[test]
+fn concurrent_stores_of_distinct_keys_lose_nothing() {
+    let k = Kc::new("concurrent");
+    let h = "concurrent.example";
+    let children: Vec<_> = (0..16)
+        .map(|i| {
+            let mut child = k
+                .command("store")
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            use std::io::Write;
+            let mut stdin = child.stdin.take().unwrap();
+            stdin
+                .write_all(cred(h, &format!("user{i}"), &format!("token{i}")).as_bytes())
+                .unwrap();
+            child
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    assert_eq!(k.ss.items_on(h).len(), 16);
+    for i in 0..16 {
+        assert_eq!(
+            k.get(&format!("protocol=https\nhost={h}\nusername=user{i}\n")),
+            format!("username=user{i}\npassword=token{i}\n")
+        );
+    }
+}
+
+const CHILD: &str = "GIT_CREDENTIAL_PAT_TEST_CHILD_LOCK";
+
+/// `load_all` and `update_all` (for people's commands) see exactly our entries. They run in
+/// this test binary, re-executed with the private bus in its environment, because the
+/// keychain crates read `DBUS_SESSION_BUS_ADDRESS` from the process itself.
+#[test]
+fn load_all_and_update_all_see_exactly_our_entries() {
+    if let Some(lock) = std::env::var_os(CHILD) {
+        return enumerate_and_prune(lock.into());
+    }
+    let ss = SecretService::start("all");
+    let k = Kc::on("all", &ss);
+    k.store(&cred("a.example", "u", "ta"));
+    k.store("protocol=https\nhost=a.example\npath=x\nusername=u\npassword=tax\n");
+    k.store(&cred("b.example", "u", "tb"));
+    let foreign = ss.secret_tool(
+        &[
+            "store",
+            "--label=other app",
+            "service",
+            "other-app",
+            "username",
+            "me",
+        ],
+        "foreign-secret",
+    );
+    assert!(foreign.status.success());
+    let out = ss
+        .on_bus(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "load_all_and_update_all_see_exactly_our_entries",
+            "--nocapture",
+        ])
+        .env(CHILD, k.world.root.join("keychain.lock"))
+        .output()
+        .unwrap();
+    let log = text(&out.stdout) + &text(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    assert!(log.contains("1 passed"), "the child ran the test: {log}");
+    assert_eq!(k.get("protocol=https\nhost=b.example\n"), "", "pruned");
+    assert_eq!(
+        k.get("protocol=https\nhost=a.example\npath=x\n"),
+        "username=u\npassword=tax\n"
+    );
+    let other = ss.secret_tool(&["lookup", "service", "other-app", "username", "me"], "");
+    assert_eq!(
+        text(&other.stdout),
+        "foreign-secret",
+        "other apps' items untouched"
+    );
+}
+
+fn enumerate_and_prune(lock: std::path::PathBuf) {
+    use git_credential_pat::store::Store;
+    use git_credential_pat::store::keychain::KeychainStore;
+    let store = KeychainStore::new(lock);
+    assert!(store.is_configured());
+    let keys: Vec<String> = store
+        .load_all()
+        .unwrap()
+        .iter()
+        .map(|r| r.key.display())
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "https://u@a.example",
+            "https://u@a.example/x",
+            "https://u@b.example"
+        ]
+    );
+    let changed = store
+        .update_all(&mut |recs| {
+            recs.retain(|r| r.key.host.host != b"b.example");
+            true
+        })
+        .unwrap();
+    assert!(changed);
+    assert_eq!(store.load_all().unwrap().len(), 2);
+    assert!(
+        !store.update_all(&mut |_| true).unwrap(),
+        "nothing to write"
+    );
+}
