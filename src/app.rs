@@ -166,7 +166,7 @@ fn maybe_warn(rec: &Record, ctx: &mut Ctx<'_>) {
 }
 
 /// The expiry of a newly stored token: the earliest of its own expiry and now + TTL.
-fn initial_expiry(token_expiry: Option<u64>, ttl: Option<u64>, stored: Stamp) -> Option<u64> {
+pub fn initial_expiry(token_expiry: Option<u64>, ttl: Option<u64>, stored: Stamp) -> Option<u64> {
     let by_ttl = ttl.map(|t| stored.secs.saturating_add(t));
     match (token_expiry, by_ttl) {
         (Some(a), Some(b)) => Some(a.min(b)),
@@ -239,28 +239,34 @@ pub fn store(stores: &[&dyn Store], req: &Request, ctx: &mut Ctx<'_>) -> Result<
         return Ok(());
     };
     let (req_expiry, ttl) = (req.password_expiry_utc, ctx.ttl);
-    let mut new = Some(new);
     primary.update_host(&host, &mut |recs| {
-        let Some(candidate) = new.clone() else {
-            return false;
-        };
-        match recs.iter_mut().find(|r| r.key == candidate.key) {
-            Some(old) => {
-                let merged = merge(old, candidate, req_expiry, ttl);
-                if merged.same_content(old) {
-                    return false;
-                }
-                *old = merged;
-                true
-            }
-            None => {
-                recs.push(candidate);
-                true
-            }
-        }
+        upsert(recs, new.clone(), req_expiry, ttl)
     })?;
-    new.take();
     Ok(())
+}
+
+/// Puts `candidate` into `recs`, replacing the credential with the same key (see [`merge`]).
+/// Returns whether anything changed.
+pub fn upsert(
+    recs: &mut Vec<Record>,
+    candidate: Record,
+    req_expiry: Option<u64>,
+    ttl: Option<u64>,
+) -> bool {
+    match recs.iter_mut().find(|r| r.key == candidate.key) {
+        Some(old) => {
+            let merged = merge(old, candidate, req_expiry, ttl);
+            if merged.same_content(old) {
+                return false;
+            }
+            *old = merged;
+            true
+        }
+        None => {
+            recs.push(candidate);
+            true
+        }
+    }
 }
 
 /// Whether an `erase` request reaches `rec`.

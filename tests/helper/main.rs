@@ -9,6 +9,8 @@ mod expiry;
 mod file_backend;
 /// Real `git credential fill|approve|reject` with the helper configured.
 mod git;
+/// The people's commands: add, list, remove, prune, import, doctor.
+mod people;
 /// Binary-level get/store/erase transcripts against the file backend.
 mod protocol;
 /// Input the helper must refuse, and secrets it must never show.
