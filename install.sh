@@ -249,8 +249,11 @@ report_helpers() {
 	while IFS= read -r line; do
 		say "    credential.helper = ${line#*"$tab"}   (from the ${line%%"$tab"*} config)"
 	done <"$tmp/kept"
-	say "No other helper comes before pat; the ones after it were kept so that nothing is lost:"
-	[ -s "$tmp/kept" ] || say "  there are none."
+	if [ -s "$tmp/kept" ]; then
+		say "No helper comes before pat. The ones that applied before come after it, so nothing is lost:"
+	else
+		say "No other helper applied before, so pat is the only one."
+	fi
 	while IFS= read -r line; do
 		v=${line#*"$tab"}
 		case $v in

@@ -40,19 +40,8 @@ impl Setup {
         self.bin_dir().join("git-credential-pat")
     }
 
-    /// The `credential.helper` value of the installed binary when its directory is not on PATH:
-    /// the absolute path, single-quoted after its leading `/` when it needs quoting (git takes a
-    /// value for a path only when it starts with `/`).
     fn absolute_helper(&self) -> String {
-        let path = self.installed().to_str().unwrap().to_owned();
-        if path
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"_./:@%+,=-".contains(&b))
-        {
-            path
-        } else {
-            format!("/'{}'", path[1..].replace('\'', r"'\''"))
-        }
+        absolute_helper(&self.prefix)
     }
 
     /// PATH with the prefix's bin directory first.
@@ -132,6 +121,25 @@ impl Setup {
             "git config failed: {}",
             text(&out.stderr)
         );
+    }
+}
+
+/// The `credential.helper` value of the binary installed under `prefix` when its directory is
+/// not on PATH: the absolute path, single-quoted after its leading `/` when it needs quoting
+/// (git takes a value for a path only when it starts with `/`).
+fn absolute_helper(prefix: &Path) -> String {
+    let path = prefix
+        .join("bin/git-credential-pat")
+        .to_str()
+        .unwrap()
+        .to_owned();
+    if path
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"_./:@%+,=-".contains(&b))
+    {
+        path
+    } else {
+        format!("/'{}'", path[1..].replace('\'', r"'\''"))
     }
 }
 
@@ -437,6 +445,44 @@ fn uninstall_after_the_user_changed_helpers_keeps_their_change_and_says_so() {
     assert_eq!(s.global_helpers(), "store\nosxkeychain\n");
     assert!(stderr.contains("changed after install"), "{stderr}");
     assert!(!s.installed().exists());
+}
+
+#[test]
+fn reinstalling_under_another_prefix_moves_pat_and_uninstall_removes_both() {
+    let old = Setup::with_prefix("move", "old");
+    let new_prefix = old.w.root.join("new");
+    old.add_global("credential.helper", "store");
+    let before = read(&old.gitconfig());
+    ok(&old.install(&[]));
+    let (stdout, _) = ok(&old.install_with_path(
+        &[&format!("--prefix={}", new_prefix.display())],
+        &base_path(),
+    ));
+    assert!(stdout.contains("earlier install"), "{stdout}");
+    // The later --prefix wins; the entry of the first install is not kept as a duplicate.
+    assert_eq!(
+        old.global_helpers(),
+        format!("\n{}\nstore\n", absolute_helper(&new_prefix))
+    );
+
+    ok(&old.uninstall());
+    assert!(!old.installed().exists());
+    assert!(!new_prefix.join("bin/git-credential-pat").exists());
+    assert_eq!(text(&read(&old.gitconfig())), text(&before));
+}
+
+#[test]
+fn uninstall_without_state_removes_the_files_and_pat_only() {
+    let s = Setup::new("nostate");
+    s.add_global("credential.helper", "store");
+    ok(&s.install(&[]));
+    fs::remove_file(s.state()).unwrap();
+
+    let prefix = format!("--prefix={}", s.prefix.display());
+    let (stdout, _) = ok(&s.run_script(Path::new(SCRIPT), &["--uninstall", &prefix], &base_path()));
+    assert!(stdout.contains("No install state"), "{stdout}");
+    assert!(!s.installed().exists());
+    assert_eq!(s.global_helpers(), "\nstore\n");
 }
 
 #[test]
