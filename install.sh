@@ -84,6 +84,14 @@ names_pat() {
 	return 0
 }
 
+# Copies the helper values in file $1 to file $2, leaving out those that run pat.
+drop_pat() {
+	: >"$2"
+	while IFS= read -r v; do
+		names_pat "$v" || printf '%s\n' "$v" >>"$2"
+	done <"$1"
+}
+
 # Prints the physical path of directory $1, or nothing when it does not exist.
 physical_dir() {
 	(cd "$1" 2>/dev/null && pwd -P) || true
@@ -507,10 +515,7 @@ restore_config() {
 			}
 			added[$0] > 0 { added[$0]--; next }
 			{ print }' "$tmp/current" >"$tmp/unpat"
-		: >"$tmp/restored"
-		while IFS= read -r v; do
-			names_pat "$v" || printf '%s\n' "$v" >>"$tmp/restored"
-		done <"$tmp/unpat"
+		drop_pat "$tmp/unpat" "$tmp/restored"
 		if ! cmp -s "$tmp/current" "$tmp/restored"; then set_global_helpers "$tmp/restored"; fi
 		warn "credential.helper in $config_file changed after install, so it could not be restored exactly."
 		warn "  Removed what install added; it is now:"
@@ -537,8 +542,6 @@ do_uninstall() {
 			command -v git >/dev/null 2>&1 || die "git not found on PATH: install git, or use --no-configure to leave the git config alone"
 			restore_config
 		fi
-		files=$tmp/st-files
-		dirs=$tmp/st-dirs
 	else
 		say "No install state at $state: removing what is under $prefix."
 		for f in bin/git-credential-pat share/man/man1/git-credential-pat.1 \
@@ -547,15 +550,10 @@ do_uninstall() {
 			share/fish/vendor_completions.d/git-credential-pat.fish; do
 			printf '%s\n' "$prefix/$f" >>"$tmp/st-files"
 		done
-		files=$tmp/st-files
-		dirs=$tmp/st-dirs
 		if [ "$configure" = yes ] && command -v git >/dev/null 2>&1; then
 			config_file=$(global_config_file)
 			read_global_helpers "$tmp/current"
-			: >"$tmp/restored"
-			while IFS= read -r v; do
-				names_pat "$v" || printf '%s\n' "$v" >>"$tmp/restored"
-			done <"$tmp/current"
+			drop_pat "$tmp/current" "$tmp/restored"
 			if ! cmp -s "$tmp/current" "$tmp/restored"; then
 				set_global_helpers "$tmp/restored"
 				say "Removed pat from credential.helper in $config_file; the other helpers were left as they are:"
@@ -569,9 +567,9 @@ do_uninstall() {
 			rm -f "$f" || die "cannot remove $f"
 			say "  removed  $f"
 		fi
-	done <"$files"
+	done <"$tmp/st-files"
 	rm -f "$state"
-	awk '{ d[NR] = $0 } END { for (i = NR; i > 0; i--) print d[i] }' "$dirs" |
+	awk '{ d[NR] = $0 } END { for (i = NR; i > 0; i--) print d[i] }' "$tmp/st-dirs" |
 		while IFS= read -r d; do rmdir "$d" 2>/dev/null || true; done
 
 	if [ "$configure" = yes ] && command -v git >/dev/null 2>&1; then
@@ -586,7 +584,7 @@ do_uninstall() {
 	else
 		say "Stored tokens were not deleted: the file backend keeps them in $creds (none there now),"
 	fi
-	say "  the keychain backend in your OS keychain (look for git-credential-pat entries)."
+	say "  and the keychain backend in your OS keychain (look for git-credential-pat entries)."
 	say "Uninstalled git-credential-pat."
 }
 
