@@ -435,6 +435,37 @@ fn hand_formatted_helper_lines_come_back_in_gits_layout_and_install_says_so() {
 }
 
 #[test]
+fn without_gitconfig_git_global_config_means_the_xdg_file() {
+    let s = Setup::new("xdg");
+    fs::remove_file(s.gitconfig()).unwrap();
+    let xdg = s.w.home.join(".config/git/config");
+    fs::create_dir_all(xdg.parent().unwrap()).unwrap();
+    fs::write(&xdg, "[user]\n\tname = Someone\n").unwrap();
+    let script = |args: &[&str]| {
+        let mut cmd = s.command(SCRIPT, &base_path());
+        cmd.env_remove("GIT_CONFIG_GLOBAL")
+            .env("GIT_CREDENTIAL_PAT_BIN", BIN)
+            .args(args);
+        run(&mut cmd, b"")
+    };
+
+    let (stdout, _) = ok(&script(&[&format!("--prefix={}", s.prefix.display())]));
+    assert!(stdout.contains(&xdg.display().to_string()), "{stdout}");
+    assert_eq!(
+        text(&read(&xdg)),
+        format!(
+            "[user]\n\tname = Someone\n[credential]\n\thelper = \n\thelper = {}\n",
+            s.absolute_helper()
+        )
+    );
+    assert!(!s.gitconfig().exists(), "~/.gitconfig created");
+
+    ok(&script(&["--uninstall"]));
+    assert_eq!(text(&read(&xdg)), "[user]\n\tname = Someone\n");
+    assert!(!s.gitconfig().exists(), "~/.gitconfig created");
+}
+
+#[test]
 fn uninstall_after_the_user_changed_helpers_keeps_their_change_and_says_so() {
     let s = Setup::new("changed");
     s.add_global("credential.helper", "store");
