@@ -1,1 +1,22 @@
-//! git-credential-pat library (internal; no semver promise).
+//! git-credential-pat: a git credential helper for personal access tokens.
+//!
+//! This library is the helper's implementation, split so each module has one job; it is
+//! internal and makes no semver promise. `main.rs` wires the process (arguments, stdin,
+//! stdout, stderr, clock, environment) into [`run`].
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod display;
+pub mod error;
+pub mod fsperm;
+pub mod key;
+pub mod protocol;
+pub mod record;
+pub mod secret;
+pub mod store;
+pub mod time;
+pub mod warn;
+
+mod run;
+pub use run::{Process, run};

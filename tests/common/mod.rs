@@ -70,7 +70,8 @@ impl World {
 
     /// The default credentials file of the helper in this world (XDG data dir).
     pub fn default_file(&self) -> PathBuf {
-        self.home.join(".local/share/git-credential-pat/credentials")
+        self.home
+            .join(".local/share/git-credential-pat/credentials")
     }
 
     /// A command with this world's isolated environment applied.
@@ -114,8 +115,15 @@ impl World {
 
     /// Appends a `credential.helper` entry to the world's global git config.
     pub fn add_helper(&self, value: &str) {
-        let out = self.run_git(&["config", "--global", "--add", "credential.helper", value], "");
-        assert!(out.status.success(), "git config failed: {}", text(&out.stderr));
+        let out = self.run_git(
+            &["config", "--global", "--add", "credential.helper", value],
+            "",
+        );
+        assert!(
+            out.status.success(),
+            "git config failed: {}",
+            text(&out.stderr)
+        );
     }
 
     /// Configures the built helper, with `args`, as the only credential helper.
@@ -131,7 +139,12 @@ pub fn run(cmd: &mut Command, stdin: &[u8]) -> Output {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {:?}: {e} (is it installed?)", cmd.get_program()));
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot start {:?}: {e} (is it installed?)",
+                cmd.get_program()
+            )
+        });
     {
         let mut input = child.stdin.take().unwrap();
         // A helper may refuse a request early and close its end; that is not a test failure.
@@ -145,9 +158,17 @@ pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// Quotes `path` for git's shell-parsed `credential.helper` value.
+/// Escapes `path` for git's shell-parsed `credential.helper` value. Backslashes, not quotes:
+/// git recognises an absolute helper path only when the value starts with `/`.
 pub fn shell_quote(path: &str) -> String {
-    format!("'{}'", path.replace('\'', r"'\''"))
+    let mut out = String::with_capacity(path.len());
+    for c in path.chars() {
+        if !(c.is_ascii_alphanumeric() || "/._-+=:,@".contains(c)) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Sets the permission bits of `path`.

@@ -1,0 +1,169 @@
+//! Settings resolved in one place: command line beats environment beats default.
+//!
+//! This is the only module that reads `GIT_CREDENTIAL_PAT_*` or the XDG directories, so what
+//! a run does is decided before any credential is touched, and an invalid value is a usage
+//! error (exit 2) rather than a surprise later.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use crate::cli::{Options, UsageError};
+use crate::time::parse_duration;
+
+/// Where tokens live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendChoice {
+    /// The keychain when it answers, else the file.
+    Auto,
+    /// The OS keychain only.
+    Keychain,
+    /// The plain-text file only.
+    File,
+}
+
+/// Fully resolved settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `--backend`.
+    pub backend: BackendChoice,
+    /// The credentials file (`--file`).
+    pub file: PathBuf,
+    /// `--ttl` in seconds; `None` = off.
+    pub ttl: Option<u64>,
+    /// `--warn` in seconds; `None` = off.
+    pub warn: Option<u64>,
+    /// Directory for the small non-secret state (expiry warnings), if a home is known.
+    pub data_dir: Option<PathBuf>,
+}
+
+/// Default `--warn`: a week.
+pub const DEFAULT_WARN: u64 = 7 * 86_400;
+
+impl Config {
+    /// Resolves `options` over the environment (`env` looks a variable up) and defaults.
+    pub fn resolve(
+        options: &Options,
+        env: &dyn Fn(&str) -> Option<OsString>,
+    ) -> Result<Config, UsageError> {
+        // An empty variable counts as unset, as for most of git's own variables.
+        let var = |name: &str| env(name).filter(|v| !v.is_empty());
+        let text = |name: &str| -> Result<Option<String>, UsageError> {
+            var(name)
+                .map(|v| {
+                    v.into_string()
+                        .map_err(|_| UsageError(format!("{name} is not valid UTF-8")))
+                })
+                .transpose()
+        };
+        let backend_src = match &options.backend {
+            Some(b) => Some(("--backend", b.clone())),
+            None => text("GIT_CREDENTIAL_PAT_BACKEND")?.map(|b| ("GIT_CREDENTIAL_PAT_BACKEND", b)),
+        };
+        let backend = match backend_src {
+            None => BackendChoice::Auto,
+            Some((_, b)) if b == "auto" => BackendChoice::Auto,
+            Some((_, b)) if b == "keychain" => BackendChoice::Keychain,
+            Some((_, b)) if b == "file" => BackendChoice::File,
+            Some((src, b)) => {
+                return Err(UsageError(format!(
+                    "invalid {src} value '{}': expected auto, keychain or file",
+                    crate::display::escape(b.as_bytes())
+                )));
+            }
+        };
+        let duration = |opt: &Option<String>, name: &str, env_name: &str, default: Option<u64>| {
+            let (src, value) = match opt {
+                Some(v) => (name, v.clone()),
+                None => match text(env_name)? {
+                    Some(v) => (env_name, v),
+                    None => return Ok(default),
+                },
+            };
+            match parse_duration(&value) {
+                Some(0) => Ok(None),
+                Some(n) => Ok(Some(n)),
+                None => Err(UsageError(format!(
+                    "invalid {src} value '{}': expected a duration such as 90s, 30m, 12h, 7d, 2w or 0",
+                    crate::display::escape(value.as_bytes())
+                ))),
+            }
+        };
+        let ttl = duration(&options.ttl, "--ttl", "GIT_CREDENTIAL_PAT_TTL", None)?;
+        let warn = duration(
+            &options.warn,
+            "--warn",
+            "GIT_CREDENTIAL_PAT_WARN",
+            Some(DEFAULT_WARN),
+        )?;
+        let data_dir = directories::ProjectDirs::from("", "", "git-credential-pat")
+            .map(|d| d.data_dir().to_path_buf());
+        let file = match options.file.clone().or_else(|| var("GIT_CREDENTIAL_PAT_FILE")) {
+            Some(f) => PathBuf::from(f),
+            None => data_dir.as_ref().map(|d| d.join("credentials")).ok_or_else(|| {
+                UsageError("cannot find a home directory for the credentials file: set HOME, or pass --file".into())
+            })?,
+        };
+        Ok(Config {
+            backend,
+            file,
+            ttl,
+            warn,
+            data_dir,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<OsString> {
+        move |k| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| OsString::from(v))
+        }
+    }
+
+    #[test]
+    fn command_line_beats_environment_beats_default() {
+        let env = env_of(&[
+            ("GIT_CREDENTIAL_PAT_BACKEND", "keychain"),
+            ("GIT_CREDENTIAL_PAT_TTL", "1h"),
+            ("GIT_CREDENTIAL_PAT_FILE", "/env/file"),
+        ]);
+        let c = Config::resolve(&Options::default(), &env).unwrap();
+        assert_eq!(c.backend, BackendChoice::Keychain);
+        assert_eq!(c.ttl, Some(3600));
+        assert_eq!(c.warn, Some(DEFAULT_WARN));
+        assert_eq!(c.file, PathBuf::from("/env/file"));
+        let opts = Options {
+            backend: Some("file".into()),
+            ttl: Some("0".into()),
+            file: Some("/cli".into()),
+            warn: Some("2w".into()),
+        };
+        let c = Config::resolve(&opts, &env).unwrap();
+        assert_eq!(c.backend, BackendChoice::File);
+        assert_eq!(c.ttl, None);
+        assert_eq!(c.warn, Some(14 * 86_400));
+        assert_eq!(c.file, PathBuf::from("/cli"));
+    }
+
+    #[test]
+    fn invalid_values_name_their_source() {
+        let env = env_of(&[("GIT_CREDENTIAL_PAT_TTL", "forever")]);
+        let e = Config::resolve(&Options::default(), &env).unwrap_err();
+        assert!(
+            e.0.contains("GIT_CREDENTIAL_PAT_TTL") && e.0.contains("forever"),
+            "{e}"
+        );
+        let opts = Options {
+            backend: Some("cloud".into()),
+            ..Options::default()
+        };
+        let e = Config::resolve(&opts, &env_of(&[])).unwrap_err();
+        assert!(e.0.starts_with("invalid --backend value 'cloud'"), "{e}");
+    }
+}

@@ -1,0 +1,71 @@
+//! What a backend stores for one key: the secrets, the expiry and when the token was stored.
+
+use crate::key::Key;
+use crate::secret::{self, Secret};
+
+/// A point in time with nanoseconds, so that two tokens stored in the same second still
+/// have an order ("the most recently stored wins").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Stamp {
+    /// Unix seconds.
+    pub secs: u64,
+    /// Nanoseconds within the second.
+    pub nanos: u32,
+}
+
+impl Stamp {
+    /// The current time.
+    pub fn now() -> Stamp {
+        let d = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        Stamp {
+            secs: d.as_secs(),
+            nanos: d.subsec_nanos(),
+        }
+    }
+}
+
+/// One stored credential.
+#[derive(Clone, Debug)]
+pub struct Record {
+    /// Where it is stored.
+    pub key: Key,
+    /// The token handed to git as `password`.
+    pub password: Option<Secret>,
+    /// The OAuth refresh token that came with it, if any.
+    pub oauth_refresh_token: Option<Secret>,
+    /// The authentication scheme of a pre-encoded `credential` (`Bearer`, ...).
+    pub authtype: Option<Vec<u8>>,
+    /// A pre-encoded credential for `authtype`.
+    pub credential: Option<Secret>,
+    /// Unix seconds at which it expires; `None` for never.
+    pub expires: Option<u64>,
+    /// When this token was stored (an identical re-store or an expiry update keeps it).
+    pub stored: Stamp,
+}
+
+impl Record {
+    /// Whether both records hold the same token (password, authtype and credential).
+    pub fn same_token(&self, other: &Record) -> bool {
+        secret::opt_eq(self.password.as_ref(), other.password.as_ref())
+            && secret::opt_eq(self.credential.as_ref(), other.credential.as_ref())
+            && self.authtype == other.authtype
+    }
+
+    /// Whether everything but the key is the same: re-storing it would change nothing.
+    pub fn same_content(&self, other: &Record) -> bool {
+        self.same_token(other)
+            && secret::opt_eq(
+                self.oauth_refresh_token.as_ref(),
+                other.oauth_refresh_token.as_ref(),
+            )
+            && self.expires == other.expires
+            && self.stored == other.stored
+    }
+
+    /// Whether the credential is expired at `now` (Unix seconds): expired when now ≥ expiry.
+    pub fn is_expired(&self, now: u64) -> bool {
+        self.expires.is_some_and(|e| now >= e)
+    }
+}

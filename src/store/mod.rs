@@ -1,0 +1,149 @@
+//! Where credentials live: a small trait that knows nothing about git, and its backends.
+//!
+//! Every credential a request can reach shares its protocol + host ([`HostKey`]), so a
+//! backend only has to load and atomically rewrite the group of one host; the rules of
+//! get/store/erase live in [`crate::app`] and work on that group in memory.
+
+pub mod file;
+pub mod format;
+
+use std::path::PathBuf;
+
+use crate::display::escape_path;
+use crate::fsperm::Problem;
+use crate::key::HostKey;
+use crate::record::Record;
+
+/// Which backend holds a credential (the `backend` column of `list`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// The OS keychain.
+    Keychain,
+    /// The plain-text file.
+    File,
+}
+
+impl Backend {
+    /// The name used in options, `list` and JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Keychain => "keychain",
+            Backend::File => "file",
+        }
+    }
+}
+
+/// A change to one host's credentials, computed from the records as they are on disk at the
+/// moment of the write (under the backend's lock).
+pub type Update<'a> = dyn FnMut(&mut Vec<Record>) -> bool + 'a;
+
+/// A place that stores credentials.
+pub trait Store {
+    /// Which backend this is.
+    fn backend(&self) -> Backend;
+
+    /// Every credential stored for `host` (all paths, all users).
+    fn load_host(&self, host: &HostKey) -> Result<Vec<Record>, Error>;
+
+    /// Loads `host`'s credentials, lets `update` change them, and if it returns `true`,
+    /// replaces them atomically. Concurrent updates are serialised, never lost. Returns
+    /// whether anything was written.
+    fn update_host(&self, host: &HostKey, update: &mut Update<'_>) -> Result<bool, Error>;
+
+    /// Every stored credential.
+    fn load_all(&self) -> Result<Vec<Record>, Error>;
+
+    /// Like [`Store::update_host`] over every stored credential.
+    fn update_all(&self, update: &mut Update<'_>) -> Result<bool, Error>;
+}
+
+/// Why a backend could not do its job. Never carries a secret.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// An I/O error on the credentials file or its directory.
+    #[error("cannot {op} {}: {source}", escape_path(path))]
+    Io {
+        /// What was being done ("read", "create", "replace", ...).
+        op: &'static str,
+        /// The file or directory.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file or its directory is not private; nothing was read or written.
+    #[error("{}", insecure_message(path, problem))]
+    Insecure {
+        /// The file or directory at fault.
+        path: PathBuf,
+        /// What is wrong.
+        problem: Problem,
+    },
+    /// A line of the file cannot be decoded; nothing was written.
+    #[error(
+        "{} is corrupt at line {line} ({reason}); nothing was changed: fix or remove that line (see README, 'File format')",
+        escape_path(path)
+    )]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The file is not one of ours.
+    #[error(
+        "{} is not a git-credential-pat credentials file (no '# git-credential-pat credentials v1' header); nothing was changed: point --file elsewhere, or use 'git credential-pat import' for a git-credential-store file",
+        escape_path(path)
+    )]
+    NotOurs {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The file was written by a newer version.
+    #[error(
+        "{} uses credentials format v{version}, newer than this git-credential-pat understands (v1): upgrade git-credential-pat",
+        escape_path(path)
+    )]
+    NewerFormat {
+        /// The file.
+        path: PathBuf,
+        /// The version in its header.
+        version: String,
+    },
+    /// Another process held the lock for too long.
+    #[error(
+        "timed out after {secs} s waiting for the lock {}; nothing was changed: another git-credential-pat is still writing (find it with 'fuser {}')",
+        escape_path(path),
+        escape_path(path)
+    )]
+    LockTimeout {
+        /// The lock file.
+        path: PathBuf,
+        /// How long we waited.
+        secs: u64,
+    },
+    /// The keychain cannot be used.
+    #[error("{0}")]
+    KeychainUnavailable(String),
+}
+
+fn insecure_message(path: &std::path::Path, problem: &Problem) -> String {
+    let p = escape_path(path);
+    match problem {
+        Problem::Symlink => format!(
+            "{p} is a symbolic link; refusing to follow it for credentials: replace it with the file itself, or point --file at the real path"
+        ),
+        Problem::NotRegular => format!("{p} is not a regular file: point --file at a file"),
+        Problem::ForeignOwner { owner, me } => format!(
+            "{p} is owned by uid {owner}, not by you (uid {me}); refusing to use it: remove it, or 'chown {me} {p}' if it is yours"
+        ),
+        Problem::LooseMode { mode } => format!(
+            "{p} is accessible by group or others (mode {mode:04o}); refusing to use it: run 'chmod 600 {p}' (and replace any token others may have read)"
+        ),
+        Problem::DirWritable { mode } => format!(
+            "{p} is writable by group or others (mode {mode:04o}), so they could replace the credentials file; refusing to use it: run 'chmod 700 {p}', or use --file in a private directory"
+        ),
+    }
+}
