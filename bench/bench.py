@@ -349,12 +349,11 @@ def make_world(root: str) -> dict[str, str]:
 class Helper:
     """One credential helper and its credentials file (plus a pristine copy to restore)."""
 
-    def __init__(self, name: str, prefix: list[str], file: str, line, header: bytes = b""):
+    def __init__(self, name: str, prefix: list[str], file: str, header: bytes = b""):
         self.name = name
         self.prefix = prefix
         self.file = file
         self.pristine = file + ".pristine"
-        self.line = line
         self.header = header
 
     def argv(self, verb: str) -> list[str]:
@@ -384,7 +383,7 @@ def pat_helper(binary: str, root: str) -> Helper:
     d = os.path.join(root, "data", "git-credential-pat")
     os.makedirs(d, mode=0o700, exist_ok=True)
     f = os.path.join(d, "credentials")
-    return Helper("pat", [binary, "--backend", "file", "--file", f], f, pat_line, HEADER)
+    return Helper("pat", [binary, "--backend", "file", "--file", f], f, HEADER)
 
 
 def store_helper(root: str) -> Helper:
@@ -396,7 +395,7 @@ def store_helper(root: str) -> Helper:
     d = os.path.join(root, "data", "git-credential-store")
     os.makedirs(d, mode=0o700, exist_ok=True)
     f = os.path.join(d, "credentials")
-    return Helper("store", [binary, f"--file={f}"], f, store_line)
+    return Helper("store", [binary, f"--file={f}"], f)
 
 
 def req(**fields: str) -> bytes:
@@ -404,6 +403,7 @@ def req(**fields: str) -> bytes:
 
 
 def get_req(c: Cred, with_user: bool = False) -> bytes:
+    """What git sends to find c: protocol, host, the path if c has one, the user if asked."""
     fields = {"protocol": c.protocol, "host": c.host}
     if c.path is not None:
         fields["path"] = c.path
@@ -413,11 +413,8 @@ def get_req(c: Cred, with_user: bool = False) -> bytes:
 
 
 def store_req(c: Cred) -> bytes:
-    fields = {"protocol": c.protocol, "host": c.host}
-    if c.path is not None:
-        fields["path"] = c.path
-    fields.update(username=c.username, password=c.password)
-    return req(**fields)
+    """What git sends to store or erase c."""
+    return get_req(c, with_user=True) + req(password=c.password)
 
 
 def answer(out: bytes) -> dict[str, str]:
@@ -450,7 +447,8 @@ def populate(size: int, helpers: list[Helper], rng: random.Random, now: int) -> 
 
 def expect(cond: bool, helper: Helper, what: str, res: Result) -> None:
     if not cond:
-        raise BenchError(f"{helper.name}: {what} (exit {res.code}, stdout {mask(res.out.decode(errors='replace'))!r}, "
+        out = mask(res.out.decode(errors="replace"))
+        raise BenchError(f"{helper.name}: {what} (exit {res.code}, stdout {out!r}, "
                          f"stderr {first_line(res.err)!r})")
 
 
@@ -487,8 +485,9 @@ def sanity(ds: Dataset, helpers: list[Helper], runner: Runner) -> None:
     added = [line for line in got if line.startswith(b"https://roundtrip.example.net ")]
     rest = [line for line in got if not line.startswith(b"https://roundtrip.example.net ")]
     if len(added) != 1 or rest != old:
-        missing = next((line for line in old if line not in set(rest)), None)
-        extra = next((line for line in rest if line not in set(old)), None)
+        kept, generated = set(rest), set(old)
+        missing = next((line for line in old if line not in kept), None)
+        extra = next((line for line in rest if line not in generated), None)
         raise BenchError(
             "pat: after one store the file no longer holds the generated lines unchanged "
             f"(new line(s) for the stored key: {len(added)}; first generated line not kept: "
@@ -515,8 +514,7 @@ def time_ops(ds: Dataset, helpers: list[Helper], runner: Runner, rounds: int,
             return store_req(Cred(hit.host, None, hit.username, token(rng, r), 0)), None
         return store_req(hit), None  # erase, with the stored password
 
-    def one(h: Helper, op: str, r: int) -> int:
-        stdin, hit = request(op, r)
+    def one(h: Helper, op: str, stdin: bytes, hit: Cred | None) -> int:
         res = runner.run(h.argv(VERB[op]), stdin)
         if op in MUTATING:
             h.restore()  # every run starts from the generated file
@@ -528,13 +526,15 @@ def time_ops(ds: Dataset, helpers: list[Helper], runner: Runner, rounds: int,
         return res.ns
 
     for op in OPS:  # warm-up, untimed
+        stdin, hit = request(op, rounds)
         for h in helpers:
-            one(h, op, rounds)
+            one(h, op, stdin, hit)
     for r in range(rounds):
         order = helpers if r % 2 == 0 else helpers[::-1]
         for op in OPS:
+            stdin, hit = request(op, r)  # the same request for both helpers
             for h in order:
-                samples[op][h.name].append(one(h, op, r))
+                samples[op][h.name].append(one(h, op, stdin, hit))
     return samples
 
 
@@ -613,7 +613,6 @@ def concurrency(size: int, ks: list[int], trials: int, helpers: list[Helper],
         for t in range(trials):
             order = helpers if t % 2 == 0 else helpers[::-1]
             for h in order:
-                h.restore()
                 creds = [Cred(f"k{k}t{t}p{i}.concurrent.example.net", None, "bench",
                               "ghp_" + f"{k:02d}{t:02d}{i:03d}".ljust(36, "C"), 0) for i in range(k)]
                 wall, results = runner.run_concurrent([h.argv("store")] * k,
@@ -633,7 +632,6 @@ def concurrency(size: int, ks: list[int], trials: int, helpers: list[Helper],
                         missing += 1
                 p["lost"] += missing
                 p["clobbered"] += max(0, size + (k - missing) - h.count_entries())
-            for h in helpers:
                 h.restore()
         rows.append({"k": k, "size": size, "trials": trials, "attempts": k * trials, **per})
     return rows
@@ -663,7 +661,13 @@ def machine_facts(binary: str | None, built: bool) -> dict:
     version = cmd([binary, "--version"]) if binary else ""
     commit = ""
     if built:
-        commit = cmd(["git", "describe", "--always", "--dirty", "--abbrev=10"], REPO_ROOT)
+        sources = ["--", "src", "Cargo.toml", "Cargo.lock", "build.rs"]
+        last = cmd(["git", "log", "-1", "--format=%h", *sources], REPO_ROOT)
+        commit = cmd(["git", "rev-parse", "--short", "HEAD"], REPO_ROOT)
+        if commit and last and last != commit:
+            commit += f" (sources last changed in {last})"
+        if cmd(["git", "status", "--porcelain", *sources], REPO_ROOT):
+            commit += ", with uncommitted changes to the sources"
     return {
         "date_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "cpu": cpu,
@@ -838,19 +842,20 @@ def main() -> int:
     p.add_argument("--sizes", type=parse_sizes, help="stored credentials, e.g. 1,1k,10k,100k "
                    "(default 1,1000,10000,100000)")
     p.add_argument("--rounds", type=int, help="rounds per operation and size (default 30)")
-    p.add_argument("--large-rounds", type=int, default=10,
-                   help=f"rounds at sizes >= {LARGE:,} (default 10, at most --rounds)")
+    p.add_argument("--large-rounds", type=int, default=20,
+                   help=f"rounds at sizes >= {LARGE:,} (default 20, at most --rounds)")
     p.add_argument("--conc-sizes", type=parse_sizes,
                    help="sizes for the concurrent-store test (default 100000 if among --sizes, "
                    "else the largest size)")
     p.add_argument("--conc-k", default="8,32", help="concurrent processes (default 8,32)")
-    p.add_argument("--conc-trials", type=int, help="trials per K (default 3)")
+    p.add_argument("--conc-trials", type=int, help="trials per K (default 5)")
     p.add_argument("--rss-size", type=parse_sizes,
                    help="size for the peak-RSS and subprocess checks (default 10000, or the "
                    "largest size when all are smaller)")
     p.add_argument("--quick", action="store_true", help="smoke test: sizes 1,1000, 5 rounds, "
                    "one concurrency trial at 1000")
     p.add_argument("--json", action="store_true", help="print JSON instead of Markdown")
+    p.add_argument("--json-file", metavar="PATH", help="also write the JSON report to PATH")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--tmpdir", help="where the temporary world goes (default: system temp dir)")
     p.add_argument("--keep", action="store_true", help="keep the temporary world")
@@ -861,7 +866,7 @@ def main() -> int:
     large_rounds = min(rounds, args.large_rounds)
     conc_sizes = args.conc_sizes or ([LARGE] if LARGE in sizes else [max(sizes)])
     conc_k = parse_sizes(args.conc_k)
-    trials = args.conc_trials or (1 if args.quick else 3)
+    trials = args.conc_trials or (1 if args.quick else 5)
     rss_size = (args.rss_size or [RSS_TARGET_SIZE if max(sizes) >= RSS_TARGET_SIZE else max(sizes)])[0]
 
     os.umask(0o077)
@@ -923,8 +928,11 @@ def main() -> int:
         else:
             shutil.rmtree(root, ignore_errors=True)
 
+    report["table"] = build_rows(report)
+    if args.json_file:
+        with open(args.json_file, "w") as f:
+            json.dump(report, f, indent=1)
     if args.json:
-        report["table"] = build_rows(report)
         print(json.dumps(report, indent=1))
     else:
         print(markdown(report), end="")
