@@ -8,7 +8,7 @@ and the keychain backend's `get`. See bench/README.md. Python 3 standard library
 
 Run by hand (it is no part of the test suite):
 
-    python3 bench/bench.py              # full run, a few minutes on 2 cores
+    python3 bench/bench.py              # full run, under a minute on 2 cores
     python3 bench/bench.py --quick      # smoke test: sizes 1 and 1,000, few rounds
     python3 bench/bench.py --json       # the same results as JSON
 """
@@ -302,10 +302,12 @@ class Runner:
                 os.close(r)
                 writers.append(w)
             t0 = time.perf_counter_ns()
-            for w, data in zip(writers, stdins):
-                os.write(w, data)
-                os.close(w)
-            writers = []
+            for data in stdins:
+                w = writers.pop(0)
+                try:
+                    os.write(w, data)
+                finally:
+                    os.close(w)
             statuses = [os.wait4(pid, 0)[1] for pid in pids]
             wall = time.perf_counter_ns() - t0
             results = [Result(0, os.waitstatus_to_exitcode(st), b"", self._read(err))
