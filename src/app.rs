@@ -270,9 +270,16 @@ pub fn upsert(
 }
 
 /// Whether an `erase` request reaches `rec`.
+///
+/// When git names the rejected secret, every copy of exactly that secret on the host is
+/// reached, whatever its path: git stores a token under each repository path it worked for,
+/// and once the server rejects it, the copies for sibling repositories are just as revoked.
+/// A different (newer) secret is never reached.
 fn erase_reaches(req: &Request, path: Option<&[u8]>, rec: &Record) -> bool {
     let user_ok = req.username.is_none() || rec.key.username == req.username;
-    let path_ok = req.path.is_none() || key::path_serves(rec.key.path.as_deref(), path);
+    let secret_given = req.password.is_some() || req.credential.is_some();
+    let path_ok =
+        req.path.is_none() || secret_given || key::path_serves(rec.key.path.as_deref(), path);
     let secret_ok = |given: &Option<Secret>, stored: &Option<Secret>| match (given, stored) {
         (None, _) => true,
         (Some(g), Some(s)) => g.ct_eq(s),
