@@ -12,6 +12,7 @@ pub mod error;
 pub mod fsperm;
 pub mod gitconfig;
 pub mod key;
+pub mod lock;
 pub mod people;
 pub mod protocol;
 pub mod record;

@@ -13,7 +13,7 @@
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use zeroize::Zeroizing;
 
@@ -152,24 +152,13 @@ impl FileStore {
             .truncate(false)
             .open(&path)
             .map_err(self.io_err("open the lock file", &path))?;
-        let deadline = Instant::now() + LOCK_WAIT;
-        let mut pause = Duration::from_millis(1);
-        loop {
-            match f.try_lock() {
-                Ok(()) => return Ok(f),
-                Err(std::fs::TryLockError::WouldBlock) => {
-                    let now = Instant::now();
-                    if now >= deadline {
-                        return Err(Error::LockTimeout {
-                            path,
-                            secs: LOCK_WAIT.as_secs(),
-                        });
-                    }
-                    std::thread::sleep(pause.min(deadline - now));
-                    pause = (pause * 2).min(Duration::from_millis(25));
-                }
-                Err(std::fs::TryLockError::Error(e)) => return Err(self.io_err("lock", &path)(e)),
-            }
+        if crate::lock::lock_bounded(&f, LOCK_WAIT).map_err(self.io_err("lock", &path))? {
+            Ok(f)
+        } else {
+            Err(Error::LockTimeout {
+                path,
+                secs: LOCK_WAIT.as_secs(),
+            })
         }
     }
 
