@@ -3,6 +3,8 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+/// The man page and shell completions.
+mod docs;
 /// Expiry: git's expiry, --ttl, eviction and warnings.
 mod expiry;
 /// The file backend: permissions, format, locking, concurrency.
