@@ -244,6 +244,13 @@ struct E2e {
 
 impl E2e {
     fn new(name: &str) -> E2e {
+        let t = E2e::unconfigured(name);
+        t.world.use_pat("");
+        t
+    }
+
+    /// A world with the server and askpass but no credential helper configured yet.
+    fn unconfigured(name: &str) -> E2e {
         require_git(2, 46);
         let world = World::new(name);
         for (key, value) in [
@@ -254,7 +261,6 @@ impl E2e {
         ] {
             git_ok(&world, &["config", "--global", key, value]);
         }
-        world.use_pat("");
         let server = Server::start(&world);
         let askpass = Askpass::new(&world);
         E2e {
@@ -664,4 +670,81 @@ fn scoped_tokens_per_owner_are_used_and_revoked_independently() {
     let last = s.requests().pop().unwrap();
     assert_eq!((last.status, last.user.as_str()), (200, "bob"));
     t.assert_log_has_no_token();
+}
+
+/// The README's quick start, step by step: `./install.sh`, add a token, clone.
+#[test]
+fn the_readme_quick_start_works_as_written() {
+    let t = E2e::unconfigured("e2e-quickstart");
+    let s = &t.server;
+    let host = s.host();
+    s.create_repo(&t.world, "you/private-repo.git");
+    s.grant(&[Grant {
+        user: "alice",
+        token: "tok-quick",
+        prefix: "",
+    }]);
+    let prefix = t.world.home.join(".local");
+    let path = format!(
+        "{}:{}",
+        prefix.join("bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let repo_root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    // 1. ./install.sh (the test hands it the binary cargo built instead of a release build).
+    let out = common::run(
+        t.world
+            .command(repo_root.join("install.sh"))
+            .env("PATH", &path)
+            .env("GIT_CREDENTIAL_PAT_BIN", common::BIN),
+        b"",
+    );
+    assert!(out.status.success(), "install.sh: {}", text(&out.stderr));
+    let helpers = common::run(
+        t.world
+            .git()
+            .env("PATH", &path)
+            .args(["config", "--get-all", "credential.helper"]),
+        b"",
+    );
+    assert_eq!(text(&helpers.stdout), "\npat\n");
+    // 2. Add a token (read from stdin, never from argv).
+    let out = common::run(
+        t.world.git().env("PATH", &path).args([
+            "credential-pat",
+            "add",
+            &format!("https://alice@{host}"),
+        ]),
+        b"tok-quick\n",
+    );
+    assert!(out.status.success(), "add: {}", text(&out.stderr));
+    // 3. Clone: no prompt at all.
+    t.askpass.refuse();
+    let out = common::run(
+        t.world
+            .git()
+            .current_dir(&t.world.root)
+            .env("PATH", &path)
+            .env("GIT_ASKPASS", &t.askpass.script)
+            .args([
+                "clone",
+                "-q",
+                &s.url("you/private-repo.git"),
+                "private-repo",
+            ]),
+        b"",
+    );
+    assert!(
+        out.status.success(),
+        "clone: {}\n{}",
+        text(&out.stderr),
+        s.log()
+    );
+    assert!(t.askpass.calls().is_empty(), "{:?}", t.askpass.calls());
+    assert!(t.world.root.join("private-repo/.git").is_dir());
+    assert!(
+        s.requests()
+            .iter()
+            .any(|r| r.status == 200 && r.user == "alice")
+    );
 }
