@@ -28,6 +28,16 @@ pub struct Ctx<'a> {
     pub warn_state: Option<WarnState>,
     /// Standard error: evictions, warnings.
     pub notices: &'a mut dyn Write,
+    /// Under `--backend=auto`: a store that cannot be reached (the keychain) is passed over
+    /// quietly for the next one (the file) instead of failing the request.
+    pub fall_back: bool,
+}
+
+impl Ctx<'_> {
+    /// Whether `e` lets the request go on with the next store.
+    fn passes_over(&self, e: &crate::store::Error) -> bool {
+        self.fall_back && e.is_unreachable()
+    }
 }
 
 impl Ctx<'_> {
@@ -64,8 +74,13 @@ pub fn get(stores: &[&dyn Store], req: &Request, ctx: &mut Ctx<'_>) -> Result<Re
     let path = req.path.as_deref().and_then(key::normalize_path);
     let capable = req.has_authtype_capability();
     for store in stores {
+        let records = match store.load_host(&host) {
+            Ok(records) => records,
+            Err(e) if ctx.passes_over(&e) => continue,
+            Err(e) => return Err(e.into()),
+        };
         let mut best: Option<Record> = None;
-        for rec in store.load_host(&host)? {
+        for rec in records {
             let user_ok = req.username.is_none() || rec.key.username == req.username;
             if !user_ok
                 || !key::path_serves(rec.key.path.as_deref(), path.as_deref())
@@ -232,17 +247,50 @@ fn merge(old: &Record, mut new: Record, req_expiry: Option<u64>, ttl: Option<u64
 /// `store`: upsert by key; storing the same thing again writes nothing.
 pub fn store(stores: &[&dyn Store], req: &Request, ctx: &mut Ctx<'_>) -> Result<()> {
     let host = host_key(req, "store", "stored")?;
-    let Some(primary) = stores.first() else {
-        return Ok(());
-    };
     let Some(new) = record_from(req, host.clone(), ctx) else {
         return Ok(());
     };
     let (req_expiry, ttl) = (req.password_expiry_utc, ctx.ttl);
-    primary.update_host(&host, &mut |recs| {
-        upsert(recs, new.clone(), req_expiry, ttl)
-    })?;
+    for (i, store) in stores.iter().enumerate() {
+        let existed = store.exists();
+        match store.update_host(&host, &mut |recs| {
+            upsert(recs, new.clone(), req_expiry, ttl)
+        }) {
+            Ok(_) => {
+                if i > 0 && !existed {
+                    let place = store
+                        .location()
+                        .unwrap_or_else(|| store.backend().name().into());
+                    ctx.notice(&format!(
+                        "the keychain is not reachable, so the token was stored in the file {place} (run 'git credential-pat doctor' to see why)"
+                    ));
+                }
+                drop_stale_copies(&stores[i + 1..], &new.key, ctx);
+                return Ok(());
+            }
+            Err(e) if i + 1 < stores.len() && ctx.passes_over(&e) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
     Ok(())
+}
+
+/// After a store into the keychain, removes an older copy of the same key from the file, so
+/// the plain-text copy does not outlive its replacement.
+fn drop_stale_copies(later: &[&dyn Store], key: &Key, ctx: &mut Ctx<'_>) {
+    for store in later.iter().filter(|s| s.exists()) {
+        let result = store.update_host(&key.host, &mut |recs| {
+            let before = recs.len();
+            recs.retain(|r| r.key != *key);
+            recs.len() != before
+        });
+        if let Err(e) = result {
+            ctx.notice(&format!(
+                "stored, but the old copy of {} could not be removed from the file: {e}",
+                key.display()
+            ));
+        }
+    }
 }
 
 /// Puts `candidate` into `recs`, replacing the credential with the same key (see [`merge`]).
@@ -293,15 +341,20 @@ fn erase_reaches(req: &Request, path: Option<&[u8]>, rec: &Record) -> bool {
 
 /// `erase`: removes every credential the request reaches, in every store; with a password
 /// (or credential), only those holding exactly that secret.
-pub fn erase(stores: &[&dyn Store], req: &Request, _ctx: &mut Ctx<'_>) -> Result<()> {
+pub fn erase(stores: &[&dyn Store], req: &Request, ctx: &mut Ctx<'_>) -> Result<()> {
     let host = host_key(req, "erase", "erased")?;
     let path = req.path.as_deref().and_then(key::normalize_path);
     for store in stores {
-        store.update_host(&host, &mut |recs| {
+        let result = store.update_host(&host, &mut |recs| {
             let before = recs.len();
             recs.retain(|r| !erase_reaches(req, path.as_deref(), r));
             recs.len() != before
-        })?;
+        });
+        match result {
+            Ok(_) => {}
+            Err(e) if ctx.passes_over(&e) => {}
+            Err(e) => return Err(e.into()),
+        }
     }
     Ok(())
 }

@@ -117,6 +117,7 @@ fn git_action(p: &mut Process<'_>, action: GitAction, config: &Config) -> Result
         warn: config.warn,
         warn_state: config.data_dir.clone().map(WarnState::new),
         notices: p.stderr,
+        fall_back: config.backend == BackendChoice::Auto,
     };
     match action {
         GitAction::Get => {

@@ -101,19 +101,35 @@ pub(super) fn run(s: &mut Session<'_, '_>, args: &Args) -> Result<u8> {
         password_expiry_utc: expiry,
         ..Request::default()
     };
-    let stores = s.stores();
+    let stores: Vec<&dyn crate::store::Store> = s.stores.iter().map(|b| b.as_ref()).collect();
     let mut ctx = Ctx {
         now: s.p.now,
         ttl: s.config.ttl,
         warn: None,
         warn_state: None,
-        notices: &mut std::io::sink(),
+        notices: &mut *s.p.stderr,
+        fall_back: s.config.backend == crate::config::BackendChoice::Auto,
     };
-    app::store(&stores[..1], &req, &mut ctx)?;
-    let stored = stores[0]
-        .load_host(&key.host)?
-        .into_iter()
-        .find(|r| r.key == key);
+    app::store(&stores, &req, &mut ctx)?;
+    // Where it went: the first store that answers with it (the file when the keychain is out
+    // of reach under auto).
+    let (stored, backend) = stores
+        .iter()
+        .find_map(|st| {
+            let rec = st
+                .load_host(&key.host)
+                .ok()?
+                .into_iter()
+                .find(|r| r.key == key)?;
+            Some((rec, st.backend().name()))
+        })
+        .ok_or_else(|| {
+            Error::Failed(format!(
+                "add: the token for {} was not stored",
+                key.display()
+            ))
+        })?;
+    let stored = Some(stored);
     let expires = match stored.and_then(|r| r.expires) {
         Some(e) => format!(
             "expires {}, {}",
@@ -122,7 +138,6 @@ pub(super) fn run(s: &mut Session<'_, '_>, args: &Args) -> Result<u8> {
         ),
         None => "no expiry".into(),
     };
-    let backend = stores[0].backend().name();
     s.out(&format!(
         "Stored the token for {} in the {backend} store ({expires}).",
         key.display()

@@ -338,6 +338,14 @@ impl Store for FileStore {
         Backend::File
     }
 
+    fn exists(&self) -> bool {
+        FileStore::exists(self)
+    }
+
+    fn location(&self) -> Option<String> {
+        Some(crate::display::escape_path(&self.path))
+    }
+
     fn load_host(&self, host: &HostKey) -> Result<Vec<Record>, Error> {
         match self.open_checked()? {
             None => Ok(Vec::new()),
