@@ -6,8 +6,19 @@ use git_credential_pat::protocol::{Request, Response};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(req) = Request::parse(data) else { return };
-    for field in [&req.protocol, &req.host, &req.path, &req.username, &req.authtype].into_iter().flatten() {
+    let Ok(req) = Request::parse(data) else {
+        return;
+    };
+    for field in [
+        &req.protocol,
+        &req.host,
+        &req.path,
+        &req.username,
+        &req.authtype,
+    ]
+    .into_iter()
+    .flatten()
+    {
         assert!(!field.iter().any(|&b| b == b'\r' || b == 0 || b == b'\n'));
     }
     let mut answer = Response::new();
@@ -17,5 +28,12 @@ fuzz_target!(|data: &[u8]| {
     }
     // Every answer line is key=value and re-parses to the same values.
     let again = Request::parse(answer.as_bytes()).unwrap();
-    assert_eq!(again.username, if req.password.is_some() { req.username.clone() } else { None });
+    assert_eq!(
+        again.username,
+        if req.password.is_some() {
+            req.username.clone()
+        } else {
+            None
+        }
+    );
 });
