@@ -6,6 +6,10 @@
 //! argv of a process these tests start: they go through files (the server's grants, the
 //! askpass answers) and stdin.
 
+// These tests drive Unix permissions, mounts and shells; the code they test compiles
+// everywhere (cargo clippy --target ...), and runs on Unix.
+#![cfg(unix)]
+
 mod common;
 
 use common::{World, mode, require_git, text};

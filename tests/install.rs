@@ -4,6 +4,10 @@
 //! The script installs the test-built binary (`GIT_CREDENTIAL_PAT_BIN`), so no release build
 //! runs; the build-or-reuse decision is tested on a copy of the script with a stand-in cargo.
 
+// These tests drive Unix permissions, mounts and shells; the code they test compiles
+// everywhere (cargo clippy --target ...), and runs on Unix.
+#![cfg(unix)]
+
 mod common;
 
 use common::{BIN, World, run, shell_quote, text};

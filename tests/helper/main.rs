@@ -1,5 +1,9 @@
 //! Integration tests that run the built helper binary, directly and through real git.
 
+// These tests drive Unix permissions, mounts and shells; the code they test compiles
+// everywhere (cargo clippy --target ...), and runs on Unix.
+#![cfg(unix)]
+
 #[path = "../common/mod.rs"]
 mod common;
 
