@@ -4,7 +4,6 @@ use std::io::Read;
 
 use zeroize::Zeroizing;
 
-use super::url::CredUrl;
 use super::{Args, Session, Spec};
 use crate::app::{self, Ctx};
 use crate::cli::UsageError;
@@ -34,30 +33,13 @@ fn usage(msg: String) -> Error {
 }
 
 pub(super) fn run(s: &mut Session<'_, '_>, args: &Args) -> Result<u8> {
-    let url = CredUrl::parse(args.positional[0].as_encoded_bytes())
-        .map_err(|why| usage(format!("invalid URL: {why}")))?;
-    if url.password.is_some() {
-        return Err(usage(
-            "the URL carries a password: never put a token on the command line (it lands in shell history and ps); pipe it on stdin or type it at the prompt".into(),
-        ));
-    }
+    let (url, user) = super::url_and_user("add", args)?;
     let prompts_allowed =
         s.p.stdin_is_terminal && (s.p.env)("GIT_TERMINAL_PROMPT").is_none_or(|v| v != "0");
-    let flag_user = args.value("--username")?.map(String::into_bytes);
-    let username = match (&url.username, flag_user) {
-        (Some(a), Some(b)) if *a != b => {
-            return Err(usage(format!(
-                "the URL's user '{}' and --username '{}' differ",
-                crate::display::escape(a),
-                crate::display::escape(&b)
-            )));
-        }
-        (Some(a), _) => a.clone(),
-        (None, Some(b)) => b,
-        (None, None) if prompts_allowed => {
-            prompt_line(s, &format!("Username for '{}': ", url.origin()))?
-        }
-        (None, None) => {
+    let username = match user {
+        Some(u) => u,
+        None if prompts_allowed => prompt_line(s, &format!("Username for '{}': ", url.origin()))?,
+        None => {
             return Err(usage(
                 "no username: put it in the URL (https://USER@host/...) or pass --username".into(),
             ));

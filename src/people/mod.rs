@@ -116,6 +116,32 @@ fn parse_args(name: &str, spec: &Spec, args: Vec<OsString>) -> Result<Option<Arg
     Ok(Some(parsed))
 }
 
+/// The URL argument of `cmd` and the user it names: the URL's or `--username`'s (both given
+/// and different is a usage error). A URL with a password is refused: tokens never come from
+/// the command line, where shell history and `ps` would keep them.
+fn url_and_user(cmd: &str, args: &Args) -> Result<(url::CredUrl, Option<Vec<u8>>)> {
+    let usage = |msg: String| -> Error { UsageError(format!("{cmd}: {msg}")).into() };
+    let url = url::CredUrl::parse(args.positional[0].as_encoded_bytes())
+        .map_err(|why| usage(format!("invalid URL: {why}")))?;
+    if url.password.is_some() {
+        return Err(usage(
+            "the URL carries a password: never put a token on the command line (it lands in shell history and ps)".into(),
+        ));
+    }
+    let flag_user = args.value("--username")?.map(String::into_bytes);
+    let user = match (&url.username, flag_user) {
+        (Some(a), Some(b)) if *a != b => {
+            return Err(usage(format!(
+                "the URL's user '{}' and --username '{}' differ",
+                crate::display::escape(a),
+                crate::display::escape(&b)
+            )));
+        }
+        (a, b) => b.or(a.clone()),
+    };
+    Ok((url, user))
+}
+
 fn first_line(s: &str) -> &str {
     s.lines().next().unwrap_or(s).trim_start_matches("usage: ")
 }

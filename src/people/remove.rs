@@ -1,8 +1,6 @@
 //! `remove URL` (exactly that key) and `prune` (every expired credential).
 
-use super::url::CredUrl;
 use super::{Args, Session, Spec};
-use crate::cli::UsageError;
 use crate::error::Result;
 use crate::time::format_datetime;
 
@@ -25,21 +23,7 @@ Removes every expired credential from every store and lists what it removed.",
 };
 
 pub(super) fn run(s: &mut Session<'_, '_>, args: &Args) -> Result<u8> {
-    let url = CredUrl::parse(args.positional[0].as_encoded_bytes())
-        .map_err(|why| UsageError(format!("remove: invalid URL: {why}")))?;
-    if url.password.is_some() {
-        return Err(UsageError(
-            "remove: the URL carries a password; give the URL without it".into(),
-        )
-        .into());
-    }
-    let flag_user = args.value("--username")?.map(String::into_bytes);
-    if let (Some(a), Some(b)) = (&url.username, &flag_user)
-        && a != b
-    {
-        return Err(UsageError("remove: the URL's user and --username differ".into()).into());
-    }
-    let user = flag_user.or(url.username.clone());
+    let (url, user) = super::url_and_user("remove", args)?;
     let target = url.key(None);
     let mut removed = Vec::new();
     for store in s.stores() {

@@ -163,11 +163,7 @@ fn a_directory_in_place_of_the_file_is_refused() {
 }
 
 fn write_private(p: &Pat, contents: &[u8]) {
-    let dir = p.file.parent().unwrap();
-    std::fs::create_dir_all(dir).unwrap();
-    set_mode(dir, 0o700);
-    std::fs::write(&p.file, contents).unwrap();
-    set_mode(&p.file, 0o600);
+    crate::common::write_private(&p.file, contents);
 }
 
 #[test]

@@ -1,6 +1,6 @@
 use std::path::{Path, PathBuf};
 
-use crate::common::{BIN, World, run, set_mode, shell_quote, text};
+use crate::common::{BIN, World, run, set_mode, shell_quote, text, v1_file, write_private};
 
 const TOKEN: &str = "ghp_PEOPLE_secret_4242";
 
@@ -360,11 +360,8 @@ fn list_escapes_control_characters_from_hostile_urls() {
 #[test]
 fn list_colours_only_at_a_terminal_and_respects_no_color() {
     let s = Setup::new("colour");
-    let dir = s.file.parent().unwrap();
-    std::fs::create_dir_all(dir).unwrap();
-    set_mode(dir, 0o700);
-    std::fs::write(&s.file, "# git-credential-pat credentials v1\nhttps://old / @u stored=1700000000.000000000 expires=1700000001 password=x\n").unwrap();
-    set_mode(&s.file, 0o600);
+    let line = "https://old / @u stored=1700000000.000000000 expires=1700000001 password=x";
+    write_private(&s.file, v1_file(&[line]).as_bytes());
     let (_, shown) = s.on_terminal(&["list"], "", &[]);
     assert!(
         shown.contains("\x1b[31m2023-11-14 (expired)\x1b[0m"),
@@ -418,15 +415,12 @@ fn remove_takes_exactly_the_key_and_counts() {
 #[test]
 fn prune_evicts_every_expired_credential_and_lists_them() {
     let s = Setup::new("prune");
-    let dir = s.file.parent().unwrap();
-    std::fs::create_dir_all(dir).unwrap();
-    set_mode(dir, 0o700);
-    let body = "# git-credential-pat credentials v1\n\
-        https://a / @u stored=1700000000.000000000 expires=1700000001 password=x\n\
-        https://b / @u stored=1700000000.000000000 expires=4102444799 password=y\n\
-        https://c /p @v stored=1700000000.000000000 expires=1700003600 password=z\n";
-    std::fs::write(&s.file, body).unwrap();
-    set_mode(&s.file, 0o600);
+    let body = v1_file(&[
+        "https://a / @u stored=1700000000.000000000 expires=1700000001 password=x",
+        "https://b / @u stored=1700000000.000000000 expires=4102444799 password=y",
+        "https://c /p @v stored=1700000000.000000000 expires=1700003600 password=z",
+    ]);
+    write_private(&s.file, body.as_bytes());
     let out = s.ok(&["prune"], "");
     assert_eq!(
         out,
