@@ -28,6 +28,16 @@ pub struct Ctx<'a> {
     pub warn_state: Option<WarnState>,
     /// Standard error: evictions, warnings.
     pub notices: &'a mut dyn Write,
+    /// Under `--backend=auto`: a store that cannot be reached (the keychain) is passed over
+    /// quietly for the next one (the file) instead of failing the request.
+    pub fall_back: bool,
+}
+
+impl Ctx<'_> {
+    /// Whether `e` lets the request go on with the next store.
+    fn passes_over(&self, e: &crate::store::Error) -> bool {
+        self.fall_back && e.is_unreachable()
+    }
 }
 
 impl Ctx<'_> {
@@ -64,8 +74,13 @@ pub fn get(stores: &[&dyn Store], req: &Request, ctx: &mut Ctx<'_>) -> Result<Re
     let path = req.path.as_deref().and_then(key::normalize_path);
     let capable = req.has_authtype_capability();
     for store in stores {
+        let records = match store.load_host(&host) {
+            Ok(records) => records,
+            Err(e) if ctx.passes_over(&e) => continue,
+            Err(e) => return Err(e.into()),
+        };
         let mut best: Option<Record> = None;
-        for rec in store.load_host(&host)? {
+        for rec in records {
             let user_ok = req.username.is_none() || rec.key.username == req.username;
             if !user_ok
                 || !key::path_serves(rec.key.path.as_deref(), path.as_deref())
@@ -166,7 +181,7 @@ fn maybe_warn(rec: &Record, ctx: &mut Ctx<'_>) {
 }
 
 /// The expiry of a newly stored token: the earliest of its own expiry and now + TTL.
-fn initial_expiry(token_expiry: Option<u64>, ttl: Option<u64>, stored: Stamp) -> Option<u64> {
+pub fn initial_expiry(token_expiry: Option<u64>, ttl: Option<u64>, stored: Stamp) -> Option<u64> {
     let by_ttl = ttl.map(|t| stored.secs.saturating_add(t));
     match (token_expiry, by_ttl) {
         (Some(a), Some(b)) => Some(a.min(b)),
@@ -232,41 +247,87 @@ fn merge(old: &Record, mut new: Record, req_expiry: Option<u64>, ttl: Option<u64
 /// `store`: upsert by key; storing the same thing again writes nothing.
 pub fn store(stores: &[&dyn Store], req: &Request, ctx: &mut Ctx<'_>) -> Result<()> {
     let host = host_key(req, "store", "stored")?;
-    let Some(primary) = stores.first() else {
-        return Ok(());
-    };
     let Some(new) = record_from(req, host.clone(), ctx) else {
         return Ok(());
     };
     let (req_expiry, ttl) = (req.password_expiry_utc, ctx.ttl);
-    let mut new = Some(new);
-    primary.update_host(&host, &mut |recs| {
-        let Some(candidate) = new.clone() else {
-            return false;
-        };
-        match recs.iter_mut().find(|r| r.key == candidate.key) {
-            Some(old) => {
-                let merged = merge(old, candidate, req_expiry, ttl);
-                if merged.same_content(old) {
-                    return false;
+    for (i, store) in stores.iter().enumerate() {
+        let existed = store.exists();
+        match store.update_host(&host, &mut |recs| {
+            upsert(recs, new.clone(), req_expiry, ttl)
+        }) {
+            Ok(_) => {
+                if i > 0 && !existed {
+                    let place = store
+                        .location()
+                        .unwrap_or_else(|| store.backend().name().into());
+                    ctx.notice(&format!(
+                        "the keychain is not reachable, so the token was stored in the file {place} (run 'git credential-pat doctor' to see why)"
+                    ));
                 }
-                *old = merged;
-                true
+                drop_stale_copies(&stores[i + 1..], &new.key, ctx);
+                return Ok(());
             }
-            None => {
-                recs.push(candidate);
-                true
-            }
+            Err(e) if i + 1 < stores.len() && ctx.passes_over(&e) => continue,
+            Err(e) => return Err(e.into()),
         }
-    })?;
-    new.take();
+    }
     Ok(())
 }
 
+/// After a store into the keychain, removes an older copy of the same key from the file, so
+/// the plain-text copy does not outlive its replacement.
+fn drop_stale_copies(later: &[&dyn Store], key: &Key, ctx: &mut Ctx<'_>) {
+    for store in later.iter().filter(|s| s.exists()) {
+        let result = store.update_host(&key.host, &mut |recs| {
+            let before = recs.len();
+            recs.retain(|r| r.key != *key);
+            recs.len() != before
+        });
+        if let Err(e) = result {
+            ctx.notice(&format!(
+                "stored, but the old copy of {} could not be removed from the file: {e}",
+                key.display()
+            ));
+        }
+    }
+}
+
+/// Puts `candidate` into `recs`, replacing the credential with the same key (see [`merge`]).
+/// Returns whether anything changed.
+pub fn upsert(
+    recs: &mut Vec<Record>,
+    candidate: Record,
+    req_expiry: Option<u64>,
+    ttl: Option<u64>,
+) -> bool {
+    match recs.iter_mut().find(|r| r.key == candidate.key) {
+        Some(old) => {
+            let merged = merge(old, candidate, req_expiry, ttl);
+            if merged.same_content(old) {
+                return false;
+            }
+            *old = merged;
+            true
+        }
+        None => {
+            recs.push(candidate);
+            true
+        }
+    }
+}
+
 /// Whether an `erase` request reaches `rec`.
+///
+/// When git names the rejected secret, every copy of exactly that secret on the host is
+/// reached, whatever its path: git stores a token under each repository path it worked for,
+/// and once the server rejects it, the copies for sibling repositories are just as revoked.
+/// A different (newer) secret is never reached.
 fn erase_reaches(req: &Request, path: Option<&[u8]>, rec: &Record) -> bool {
     let user_ok = req.username.is_none() || rec.key.username == req.username;
-    let path_ok = req.path.is_none() || key::path_serves(rec.key.path.as_deref(), path);
+    let secret_given = req.password.is_some() || req.credential.is_some();
+    let path_ok =
+        req.path.is_none() || secret_given || key::path_serves(rec.key.path.as_deref(), path);
     let secret_ok = |given: &Option<Secret>, stored: &Option<Secret>| match (given, stored) {
         (None, _) => true,
         (Some(g), Some(s)) => g.ct_eq(s),
@@ -280,15 +341,20 @@ fn erase_reaches(req: &Request, path: Option<&[u8]>, rec: &Record) -> bool {
 
 /// `erase`: removes every credential the request reaches, in every store; with a password
 /// (or credential), only those holding exactly that secret.
-pub fn erase(stores: &[&dyn Store], req: &Request, _ctx: &mut Ctx<'_>) -> Result<()> {
+pub fn erase(stores: &[&dyn Store], req: &Request, ctx: &mut Ctx<'_>) -> Result<()> {
     let host = host_key(req, "erase", "erased")?;
     let path = req.path.as_deref().and_then(key::normalize_path);
     for store in stores {
-        store.update_host(&host, &mut |recs| {
+        let result = store.update_host(&host, &mut |recs| {
             let before = recs.len();
             recs.retain(|r| !erase_reaches(req, path.as_deref(), r));
             recs.len() != before
-        })?;
+        });
+        match result {
+            Ok(_) => {}
+            Err(e) if ctx.passes_over(&e) => {}
+            Err(e) => return Err(e.into()),
+        }
     }
     Ok(())
 }

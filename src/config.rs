@@ -45,6 +45,17 @@ impl Config {
         options: &Options,
         env: &dyn Fn(&str) -> Option<OsString>,
     ) -> Result<Config, UsageError> {
+        Config::resolve_with(options, env, &Options::default())
+    }
+
+    /// Like [`Config::resolve`], with `helper` (the options of the `credential.helper` entry
+    /// that names pat) between the environment and the defaults: people's commands see no
+    /// helper arguments, but must act on the store git uses.
+    pub fn resolve_with(
+        options: &Options,
+        env: &dyn Fn(&str) -> Option<OsString>,
+        helper: &Options,
+    ) -> Result<Config, UsageError> {
         // An empty variable counts as unset, as for most of git's own variables.
         let var = |name: &str| env(name).filter(|v| !v.is_empty());
         let text = |name: &str| -> Result<Option<String>, UsageError> {
@@ -57,7 +68,13 @@ impl Config {
         };
         let backend_src = match &options.backend {
             Some(b) => Some(("--backend", b.clone())),
-            None => text("GIT_CREDENTIAL_PAT_BACKEND")?.map(|b| ("GIT_CREDENTIAL_PAT_BACKEND", b)),
+            None => match text("GIT_CREDENTIAL_PAT_BACKEND")? {
+                Some(b) => Some(("GIT_CREDENTIAL_PAT_BACKEND", b)),
+                None => helper
+                    .backend
+                    .clone()
+                    .map(|b| ("credential.helper --backend", b)),
+            },
         };
         let backend = match backend_src {
             None => BackendChoice::Auto,
@@ -71,13 +88,16 @@ impl Config {
                 )));
             }
         };
-        let duration = |opt: &Option<String>, name: &str, env_name: &str, default: Option<u64>| {
-            let (src, value) = match opt {
-                Some(v) => (name, v.clone()),
-                None => match text(env_name)? {
-                    Some(v) => (env_name, v),
-                    None => return Ok(default),
-                },
+        let duration = |opt: &Option<String>,
+                        from_helper: &Option<String>,
+                        name: &str,
+                        env_name: &str,
+                        default| {
+            let (src, value) = match (opt, text(env_name)?, from_helper) {
+                (Some(v), _, _) => (name, v.clone()),
+                (None, Some(v), _) => (env_name, v),
+                (None, None, Some(v)) => (name, v.clone()),
+                (None, None, None) => return Ok(default),
             };
             match parse_duration(&value) {
                 Some(0) => Ok(None),
@@ -88,16 +108,23 @@ impl Config {
                 ))),
             }
         };
-        let ttl = duration(&options.ttl, "--ttl", "GIT_CREDENTIAL_PAT_TTL", None)?;
+        let ttl = duration(
+            &options.ttl,
+            &helper.ttl,
+            "--ttl",
+            "GIT_CREDENTIAL_PAT_TTL",
+            None,
+        )?;
         let warn = duration(
             &options.warn,
+            &helper.warn,
             "--warn",
             "GIT_CREDENTIAL_PAT_WARN",
             Some(DEFAULT_WARN),
         )?;
         let data_dir = directories::ProjectDirs::from("", "", "git-credential-pat")
             .map(|d| d.data_dir().to_path_buf());
-        let file = match options.file.clone().or_else(|| var("GIT_CREDENTIAL_PAT_FILE")) {
+        let file = match options.file.clone().or_else(|| var("GIT_CREDENTIAL_PAT_FILE")).or_else(|| helper.file.clone()) {
             Some(f) => PathBuf::from(f),
             None => data_dir.as_ref().map(|d| d.join("credentials")).ok_or_else(|| {
                 UsageError("cannot find a home directory for the credentials file: set HOME, or pass --file".into())
@@ -149,6 +176,27 @@ mod tests {
         assert_eq!(c.ttl, None);
         assert_eq!(c.warn, Some(14 * 86_400));
         assert_eq!(c.file, PathBuf::from("/cli"));
+    }
+
+    #[test]
+    fn helper_options_sit_between_environment_and_defaults() {
+        let helper = Options {
+            backend: Some("file".into()),
+            ttl: Some("2h".into()),
+            file: Some("/helper".into()),
+            warn: None,
+        };
+        let c = Config::resolve_with(&Options::default(), &env_of(&[]), &helper).unwrap();
+        assert_eq!(
+            (c.backend, c.ttl, c.file.clone()),
+            (BackendChoice::File, Some(7200), PathBuf::from("/helper"))
+        );
+        let env = env_of(&[
+            ("GIT_CREDENTIAL_PAT_TTL", "1h"),
+            ("GIT_CREDENTIAL_PAT_FILE", "/env"),
+        ]);
+        let c = Config::resolve_with(&Options::default(), &env, &helper).unwrap();
+        assert_eq!((c.ttl, c.file), (Some(3600), PathBuf::from("/env")));
     }
 
     #[test]

@@ -10,6 +10,7 @@ fn main() -> ExitCode {
         args: std::env::args_os().skip(1).collect(),
         env: &env,
         stdin_is_terminal: stdin.is_terminal(),
+        stdout_is_terminal: std::io::stdout().is_terminal(),
         stdin: &mut stdin.lock(),
         stdout: &mut std::io::stdout().lock(),
         stderr: &mut std::io::stderr().lock(),

@@ -29,6 +29,8 @@ pub struct Process<'a> {
     pub stderr: &'a mut dyn Write,
     /// Whether standard input is a terminal (a person is typing).
     pub stdin_is_terminal: bool,
+    /// Whether standard output is a terminal (colours allowed).
+    pub stdout_is_terminal: bool,
     /// The time of this run.
     pub now: Stamp,
 }
@@ -83,9 +85,7 @@ fn dispatch(p: &mut Process<'_>) -> Result<u8> {
         .into()),
         // Git requires helpers to ignore actions they do not know, silently.
         Command::Unknown(_) => Ok(0),
-        Command::People(name, _) => Err(Error::Failed(format!(
-            "'{name}' is not available in this version yet"
-        ))),
+        Command::People(name, args) => crate::people::run(&name, args, p),
         Command::Git(action) => {
             let config = Config::resolve(&inv.options, p.env)?;
             git_action(p, action, &config)
@@ -124,6 +124,7 @@ fn git_action(p: &mut Process<'_>, action: GitAction, config: &Config) -> Result
         warn: config.warn,
         warn_state: config.data_dir.clone().map(WarnState::new),
         notices: p.stderr,
+        fall_back: config.backend == BackendChoice::Auto,
     };
     match action {
         GitAction::Get => {

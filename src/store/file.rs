@@ -13,7 +13,7 @@
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use zeroize::Zeroizing;
 
@@ -323,6 +323,14 @@ impl Store for FileStore {
         Backend::File
     }
 
+    fn exists(&self) -> bool {
+        FileStore::exists(self)
+    }
+
+    fn location(&self) -> Option<String> {
+        Some(crate::display::escape_path(&self.path))
+    }
+
     fn load_host(&self, host: &HostKey) -> Result<Vec<Record>, Error> {
         match self.open_checked()? {
             None => Ok(Vec::new()),
@@ -392,41 +400,24 @@ impl Store for FileStore {
 /// Takes an exclusive lock on `path` (created 0600 if missing), waiting at most
 /// [`LOCK_WAIT`] for another writer; the lock is released when the returned file is dropped.
 pub(crate) fn lock_exclusive(path: PathBuf) -> Result<File, Error> {
+    let io_err = |op, path: &Path| {
+        let path = path.to_path_buf();
+        move |source| Error::Io { op, path, source }
+    };
     let f = create_options()
         .read(true)
         .write(true)
         .create(true)
         .truncate(false)
         .open(&path)
-        .map_err(|source| Error::Io {
-            op: "open the lock file",
-            path: path.clone(),
-            source,
-        })?;
-    let deadline = Instant::now() + LOCK_WAIT;
-    let mut pause = Duration::from_millis(1);
-    loop {
-        match f.try_lock() {
-            Ok(()) => return Ok(f),
-            Err(std::fs::TryLockError::WouldBlock) => {
-                let now = Instant::now();
-                if now >= deadline {
-                    return Err(Error::LockTimeout {
-                        path,
-                        secs: LOCK_WAIT.as_secs(),
-                    });
-                }
-                std::thread::sleep(pause.min(deadline - now));
-                pause = (pause * 2).min(Duration::from_millis(25));
-            }
-            Err(std::fs::TryLockError::Error(source)) => {
-                return Err(Error::Io {
-                    op: "lock",
-                    path,
-                    source,
-                });
-            }
-        }
+        .map_err(io_err("open the lock file", &path))?;
+    if crate::lock::lock_bounded(&f, LOCK_WAIT).map_err(io_err("lock", &path))? {
+        Ok(f)
+    } else {
+        Err(Error::LockTimeout {
+            path,
+            secs: LOCK_WAIT.as_secs(),
+        })
     }
 }
 

@@ -56,6 +56,16 @@ pub trait Store {
 
     /// Like [`Store::update_host`] over every stored credential.
     fn update_all(&self, update: &mut Update<'_>) -> Result<bool, Error>;
+
+    /// Whether the store holds anything yet (a file that exists); checked without waiting.
+    fn exists(&self) -> bool {
+        true
+    }
+
+    /// Where the store is, for messages (the file's path).
+    fn location(&self) -> Option<String> {
+        None
+    }
 }
 
 /// Why a backend could not do its job. Never carries a secret.
@@ -141,6 +151,14 @@ pub enum Error {
         /// What is wrong with it.
         reason: &'static str,
     },
+}
+
+impl Error {
+    /// Whether the store could not be reached at all (a keychain that is absent, locked or
+    /// hung), as opposed to a store that answered with a failure.
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, Error::KeychainUnavailable(_))
+    }
 }
 
 fn insecure_message(path: &std::path::Path, problem: &Problem) -> String {

@@ -171,6 +171,25 @@ pub fn shell_quote(path: &str) -> String {
     out
 }
 
+/// Writes a credentials file the way the helper would leave it: mode 0600 in a 0700 directory.
+pub fn write_private(file: &Path, contents: &[u8]) {
+    let dir = file.parent().unwrap();
+    std::fs::create_dir_all(dir).unwrap();
+    set_mode(dir, 0o700);
+    std::fs::write(file, contents).unwrap();
+    set_mode(file, 0o600);
+}
+
+/// A v1 credentials file holding `lines` (which must be sorted).
+pub fn v1_file(lines: &[&str]) -> String {
+    let mut body = String::from("# git-credential-pat credentials v1\n");
+    for l in lines {
+        body.push_str(l);
+        body.push('\n');
+    }
+    body
+}
+
 /// Sets the permission bits of `path`.
 pub fn set_mode(path: &Path, mode: u32) {
     use std::os::unix::fs::PermissionsExt;

@@ -1,4 +1,4 @@
-use crate::common::{set_mode, text};
+use crate::common::text;
 use crate::protocol::Pat;
 
 fn now() -> u64 {
@@ -17,16 +17,7 @@ fn expiry_of(answer: &str) -> u64 {
 }
 
 fn with_file(p: &Pat, lines: &[&str]) {
-    let dir = p.file.parent().unwrap();
-    std::fs::create_dir_all(dir).unwrap();
-    set_mode(dir, 0o700);
-    let mut body = String::from("# git-credential-pat credentials v1\n");
-    for l in lines {
-        body.push_str(l);
-        body.push('\n');
-    }
-    std::fs::write(&p.file, body).unwrap();
-    set_mode(&p.file, 0o600);
+    crate::common::write_private(&p.file, crate::common::v1_file(lines).as_bytes());
 }
 
 #[test]

@@ -163,11 +163,7 @@ fn a_directory_in_place_of_the_file_is_refused() {
 }
 
 fn write_private(p: &Pat, contents: &[u8]) {
-    let dir = p.file.parent().unwrap();
-    std::fs::create_dir_all(dir).unwrap();
-    set_mode(dir, 0o700);
-    std::fs::write(&p.file, contents).unwrap();
-    set_mode(&p.file, 0o600);
+    crate::common::write_private(&p.file, contents);
 }
 
 #[test]
@@ -437,5 +433,49 @@ fn a_full_disk_fails_cleanly_and_keeps_the_old_file() {
             .iter()
             .any(|n| n.to_string_lossy().ends_with(".tmp")),
         "temp file removed: {listing:?}"
+    );
+}
+
+#[test]
+fn a_read_only_store_still_answers_and_refuses_writes_cleanly() {
+    let p = Pat::new("readonly");
+    p.store(&cred("h", "u", "t"));
+    let dir = p.file.parent().unwrap().to_path_buf();
+    let mount = |args: &[&str]| {
+        Command::new("mount")
+            .args(args)
+            .arg(&dir)
+            .arg(&dir)
+            .output()
+            .unwrap()
+    };
+    let out = mount(&["--bind"]);
+    assert!(
+        out.status.success(),
+        "this test bind-mounts a directory and must run as root (CI does): {}",
+        text(&out.stderr)
+    );
+    let out = Command::new("mount")
+        .args(["-o", "remount,bind,ro"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let ro_ok = out.status.success();
+    let got = p.get("protocol=https\nhost=h\n");
+    let (code, _, err) = p.run("store", &cred("h", "u", "new"));
+    let (ecode, _, eerr) = p.run("erase", "protocol=https\nhost=h\n");
+    let _ = Command::new("umount").arg(&dir).status();
+    assert!(ro_ok, "remount read-only failed: {}", text(&out.stderr));
+    assert_eq!(got, "username=u\npassword=t\n", "reads need no write");
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("Read-only file system") && err.lines().count() == 1,
+        "{err}"
+    );
+    assert_eq!(ecode, 1, "{eerr}");
+    assert_eq!(
+        p.get("protocol=https\nhost=h\n"),
+        "username=u\npassword=t\n",
+        "nothing changed"
     );
 }

@@ -1,14 +1,22 @@
 //! Integration tests that run the built helper binary, directly and through real git.
 
+// These tests drive Unix permissions, mounts and shells; the code they test compiles
+// everywhere (cargo clippy --target ...), and runs on Unix.
+#![cfg(unix)]
+
 #[path = "../common/mod.rs"]
 mod common;
 
+/// The man page and shell completions.
+mod docs;
 /// Expiry: git's expiry, --ttl, eviction and warnings.
 mod expiry;
 /// The file backend: permissions, format, locking, concurrency.
 mod file_backend;
 /// Real `git credential fill|approve|reject` with the helper configured.
 mod git;
+/// The people's commands: add, list, remove, prune, import, doctor.
+mod people;
 /// Binary-level get/store/erase transcripts against the file backend.
 mod protocol;
 /// Input the helper must refuse, and secrets it must never show.

@@ -405,6 +405,42 @@ fn erase_with_a_path_reaches_the_scoped_token_that_served_it() {
 }
 
 #[test]
+fn a_rejected_token_is_erased_from_every_path_it_was_stored_under() {
+    let p = Pat::new("erasecopies");
+    // git stores a working token under each repository path it served.
+    for path in ["umbrella", "umbrella/lab.git", "umbrella/kit.git"] {
+        p.store(&format!(
+            "protocol=https\nhost=h\npath={path}\nusername=bob\npassword=revoked\n"
+        ));
+    }
+    p.store("protocol=https\nhost=h\npath=umbrella/new\nusername=bob\npassword=fresh\n");
+    p.store("protocol=https\nhost=other\npath=umbrella\nusername=bob\npassword=revoked\n");
+    p.erase("protocol=https\nhost=h\npath=umbrella/lab.git\nusername=bob\npassword=revoked\n");
+    let get =
+        |host: &str, path: &str| p.get(&format!("protocol=https\nhost={host}\npath={path}\n"));
+    assert_eq!(
+        get("h", "umbrella/kit.git"),
+        "",
+        "sibling copy of the revoked token erased"
+    );
+    assert_eq!(
+        get("h", "umbrella/new"),
+        "username=bob\npassword=fresh\n",
+        "a newer token stays"
+    );
+    assert_eq!(
+        get("other", "umbrella/x"),
+        "username=bob\npassword=revoked\n",
+        "other hosts untouched"
+    );
+    // Without a secret, the path rule alone decides.
+    p.store("protocol=https\nhost=h\npath=umbrella/kit\nusername=bob\npassword=k\n");
+    p.erase("protocol=https\nhost=h\npath=umbrella/new\nusername=bob\n");
+    assert_eq!(get("h", "umbrella/kit"), "username=bob\npassword=k\n");
+    assert_eq!(get("h", "umbrella/new"), "");
+}
+
+#[test]
 fn unknown_actions_and_keys_are_ignored() {
     let p = Pat::new("unknown");
     let out = p

@@ -1,0 +1,951 @@
+#!/usr/bin/env python3
+"""Benchmark git-credential-pat against git's own git-credential-store.
+
+Whole processes of both helpers are timed in the same run, interleaved round by round, at
+several store sizes, and compared with the project's performance targets. Also measured: lost
+updates under concurrent `store`, the peak RSS of one `get`, whether `get` spawns anything,
+and the keychain backend's `get`. See bench/README.md. Python 3 standard library only; Linux.
+
+Run by hand (it is no part of the test suite):
+
+    python3 bench/bench.py              # full run, under a minute on 2 cores
+    python3 bench/bench.py --quick      # smoke test: sizes 1 and 1,000, few rounds
+    python3 bench/bench.py --json       # the same results as JSON
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import datetime
+import fcntl
+import json
+import os
+import platform
+import random
+import re
+import shutil
+import signal
+import statistics
+import string
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from dataclasses import dataclass
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+HEADER = b"# git-credential-pat credentials v1\n"
+LARGE = 100_000
+
+OPS = ("get-hit", "get-miss", "store-new", "store-overwrite", "erase")
+MUTATING = frozenset({"store-new", "store-overwrite", "erase"})
+VERB = {"get-hit": "get", "get-miss": "get", "store-new": "store",
+        "store-overwrite": "store", "erase": "erase"}
+LABEL = {"get-hit": "get (hit)", "get-miss": "get (miss)", "store-new": "store (new key)",
+         "store-overwrite": "store (overwrite)", "erase": "erase (with password)"}
+# Largest acceptable ratio pat/store, by (operation, size).
+RATIO_TARGETS = {
+    ("get-hit", 1): 1.0,
+    ("get-hit", LARGE): 0.1,
+    ("get-miss", LARGE): 0.1,
+    ("store-new", LARGE): 0.25,
+    ("store-overwrite", LARGE): 0.25,
+    ("erase", LARGE): 0.25,
+}
+RSS_TARGET_KIB = 8 * 1024
+RSS_TARGET_SIZE = 10_000
+LOST_TARGET = (32, LARGE)  # (K, size) at which pat must lose nothing
+
+SHARED_HOSTS = ("github.com", "gitlab.com", "bitbucket.org", "git.corp.example.com:8443")
+ALNUM = string.ascii_letters + string.digits
+SIGDEF = (signal.SIGPIPE, signal.SIGXFSZ)  # Python ignores these; children must not inherit that
+PR_SET_CHILD_SUBREAPER = 36
+
+
+class BenchError(Exception):
+    """A failure that ends the run with a one-line message."""
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+_SECRET_RE = re.compile(
+    r"((?:password|credential|oauth_refresh_token)=)[^\s]+"
+    r"|(://[^:/@\s]*:)[^@\s]+(@)"
+    r"|\b(?:ghp_|github_pat_|glpat-)[A-Za-z0-9_]+")
+
+
+def mask(text: str) -> str:
+    """Hides every secret in text shown to the user: tokens never reach the report."""
+    def repl(m: re.Match) -> str:
+        if m.group(1):
+            return m.group(1) + "***"
+        if m.group(2):
+            return m.group(2) + "***" + m.group(3)
+        return "***"
+    return _SECRET_RE.sub(repl, text)
+
+
+def first_line(data: bytes) -> str:
+    lines = data.decode("utf-8", "backslashreplace").strip().splitlines()
+    line = lines[0] if lines else "(no message)"
+    return mask("".join(c if c.isprintable() else "\\x%02x" % ord(c) for c in line))[:160]
+
+
+# ---------------------------------------------------------------------------------------------
+# Credentials and the two on-disk formats
+
+@dataclass(frozen=True)
+class Cred:
+    host: str
+    path: str | None  # None: host-wide
+    username: str
+    password: str
+    stored_ns: int
+    expires: int | None = None
+    protocol: str = "https"
+
+
+_UNSAFE = re.compile(rb"[\x00-\x20\x7f%\x80-\xff]")
+_UNSAFE_PROTOCOL = re.compile(rb"[\x00-\x20\x7f%\x80-\xff:/]")
+
+
+def enc(value: str, protocol: bool = False) -> str:
+    """Percent-encoding of the v1 file: bytes < 0x21, 0x7f, '%', >= 0x80 (+ ':' '/' in protocol)."""
+    raw = value.encode()
+    pattern = _UNSAFE_PROTOCOL if protocol else _UNSAFE
+    if not pattern.search(raw):
+        return value
+    return pattern.sub(lambda m: b"%%%02X" % m.group(0)[0], raw).decode("ascii")
+
+
+def pat_line(c: Cred) -> bytes:
+    path = "/" if c.path is None else "/" + enc(c.path)
+    user = "@" + enc(c.username)
+    secs, nanos = divmod(c.stored_ns, 1_000_000_000)
+    attrs = [f"stored={secs}.{nanos:09d}"]
+    if c.expires is not None:
+        attrs.append(f"expires={c.expires}")
+    attrs.append("password=" + enc(c.password))
+    return f"{enc(c.protocol, True)}://{enc(c.host)} {path} {user} {' '.join(attrs)}\n".encode()
+
+
+def store_line(c: Cred) -> bytes:
+    """One line of git-credential-store's file, encoded as git itself writes it."""
+    quote = urllib.parse.quote
+    url = f"{c.protocol}://{quote(c.username, safe='')}:{quote(c.password, safe='')}@"
+    url += quote(c.host, safe=":/?#[]@!$&'()*+,;=")
+    if c.path is not None:
+        url += "/" + quote(c.path, safe=":/?#[]@!$&'()*+,;=")
+    return (url + "\n").encode()
+
+
+def write_private(path: str, data: bytes) -> None:
+    """Writes path with mode 0600 through a temp file and a rename."""
+    tmp = path + ".bench-tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+
+
+def token(rng: random.Random, i: int) -> str:
+    def rand(k: int) -> str:
+        return "".join(rng.choices(ALNUM, k=k))
+    kind = i % 3
+    if kind == 0:
+        return "ghp_" + rand(36)
+    if kind == 1:
+        return "github_pat_" + rand(22) + "_" + rand(59)
+    return "glpat-" + rand(20)
+
+
+def generate(n: int, rng: random.Random, now: int) -> tuple[list[Cred], list[Cred]]:
+    """n credentials: ~90% host-wide on distinct hosts, ~5% several users sharing a host,
+    ~5% scoped to an owner or repository path on a shared host. Returns (all, distinct-host)."""
+    n_users = n // 20
+    n_scoped = n // 20
+    n_distinct = n - n_users - n_scoped
+    order = list(range(n))
+    rng.shuffle(order)  # the storing order, so the newest is anywhere in the sorted file
+    base_ns = (now - 400 * 86400) * 1_000_000_000
+    creds = []
+    for i in range(n):
+        if i < n_distinct:
+            host, path = f"host{i:06d}.example.com", None
+            user = ("git", "oauth2", "x-access-token", f"dev{i}")[i % 4]
+        elif i < n_distinct + n_users:
+            host, path, user = SHARED_HOSTS[i % 4], None, f"member{i}"
+        else:
+            host = SHARED_HOSTS[i % 4]
+            path = f"org{i}" if i % 2 else f"org{i}/repo{i}"
+            user = f"member{i}"
+        stored = base_ns + order[i] * 97_000_001_003 + rng.randrange(1_000_000_000)
+        expires = now + 90 * 86400 + i % 86400 if i % 3 == 0 else None
+        creds.append(Cred(host, path, user, token(rng, i), stored, expires))
+    return creds, creds[:n_distinct]
+
+
+# ---------------------------------------------------------------------------------------------
+# Processes
+
+def high_fd(fd: int) -> int:
+    """Moves fd to >= 10 so that dup2 onto 0..3 in a child never has source == target."""
+    if fd >= 10:
+        return fd
+    new = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10)
+    os.close(fd)
+    return new
+
+
+@dataclass
+class Result:
+    ns: int
+    code: int
+    out: bytes
+    err: bytes
+    maxrss_kib: int = 0
+
+
+class Runner:
+    """Spawns one process at a time with posix_spawn and times it from spawn to exit."""
+
+    def __init__(self, env: dict[str, str], scratch: str):
+        self.env = env
+        flags = os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC
+        self.in_fd = high_fd(os.open(os.path.join(scratch, "stdin"), flags, 0o600))
+        self.out_fd = high_fd(os.open(os.path.join(scratch, "stdout"), flags, 0o600))
+        self.err_fd = high_fd(os.open(os.path.join(scratch, "stderr"), flags, 0o600))
+        self.null_fd = high_fd(os.open(os.devnull, os.O_RDWR | os.O_CLOEXEC))
+        self.scratch = scratch
+        libc = ctypes.CDLL(None, use_errno=True)
+        self._prctl = libc.prctl
+
+    def _prepare(self, stdin: bytes) -> None:
+        for fd in (self.in_fd, self.out_fd, self.err_fd):
+            os.ftruncate(fd, 0)
+            os.lseek(fd, 0, os.SEEK_SET)
+        os.pwrite(self.in_fd, stdin, 0)
+
+    def _read(self, fd: int) -> bytes:
+        return os.pread(fd, os.fstat(fd).st_size, 0)
+
+    def run(self, argv: list[str], stdin: bytes) -> Result:
+        """The timed path: nothing but posix_spawn and wait4 between the two clock reads."""
+        self._prepare(stdin)
+        actions = [(os.POSIX_SPAWN_DUP2, self.in_fd, 0),
+                   (os.POSIX_SPAWN_DUP2, self.out_fd, 1),
+                   (os.POSIX_SPAWN_DUP2, self.err_fd, 2)]
+        env = self.env
+        t0 = time.perf_counter_ns()
+        pid = os.posix_spawn(argv[0], argv, env, file_actions=actions, setsigdef=SIGDEF)
+        _, status, _ = os.wait4(pid, 0)
+        t1 = time.perf_counter_ns()
+        return Result(t1 - t0, os.waitstatus_to_exitcode(status),
+                      self._read(self.out_fd), self._read(self.err_fd))
+
+    def run_rss(self, argv: list[str], stdin: bytes) -> Result:
+        """Runs argv once and returns its own peak RSS.
+
+        A child of this (large) Python process starts with a copy of, or a share in, the
+        parent's address space, and Linux folds that into the child's ru_maxrss at exec. So the
+        child is started by a small shell instead: the shell forks it in the background and
+        exits, the child is re-parented to us as a child subreaper, and wait4 on it reports the
+        child's own peak (floor: the shell's tiny copy, see the /bin/true baseline)."""
+        self._prepare(stdin)
+        actions = [(os.POSIX_SPAWN_DUP2, self.in_fd, 3),
+                   (os.POSIX_SPAWN_DUP2, self.null_fd, 0),
+                   (os.POSIX_SPAWN_DUP2, self.out_fd, 1),
+                   (os.POSIX_SPAWN_DUP2, self.err_fd, 2)]
+        script = '"$@" <&3 3<&- & exit 0'
+        if self._prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER)")
+        try:
+            sh = os.posix_spawn("/bin/sh", ["sh", "-c", script, "sh", *argv], self.env,
+                                file_actions=actions, setsigdef=SIGDEF)
+            found = None
+            while True:
+                try:
+                    pid, status, usage = os.wait4(-1, 0)
+                except ChildProcessError:
+                    break
+                if pid != sh:
+                    found = (status, usage)
+        finally:
+            self._prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
+        if found is None:
+            raise BenchError("peak RSS: the measured process was reaped by the shell")
+        status, usage = found
+        return Result(0, os.waitstatus_to_exitcode(status), self._read(self.out_fd),
+                      self._read(self.err_fd), usage.ru_maxrss)
+
+    def run_concurrent(self, argvs: list[list[str]], stdins: list[bytes]) -> tuple[int, list[Result]]:
+        """Starts every process blocked on its stdin pipe, then releases all at once.
+        Returns the wall time from release to the last exit, and each process's result."""
+        pids, writers, errs = [], [], []
+        try:
+            for i, argv in enumerate(argvs):
+                r, w = os.pipe()
+                err = high_fd(os.open(os.path.join(self.scratch, f"stderr.{i}"),
+                                      os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600))
+                errs.append(err)
+                actions = [(os.POSIX_SPAWN_DUP2, r, 0),
+                           (os.POSIX_SPAWN_DUP2, self.null_fd, 1),
+                           (os.POSIX_SPAWN_DUP2, err, 2)]
+                pids.append(os.posix_spawn(argv[0], argv, self.env, file_actions=actions,
+                                           setsigdef=SIGDEF))
+                os.close(r)
+                writers.append(w)
+            t0 = time.perf_counter_ns()
+            for data in stdins:
+                w = writers.pop(0)
+                try:
+                    os.write(w, data)
+                finally:
+                    os.close(w)
+            statuses = [os.wait4(pid, 0)[1] for pid in pids]
+            wall = time.perf_counter_ns() - t0
+            results = [Result(0, os.waitstatus_to_exitcode(st), b"", self._read(err))
+                       for st, err in zip(statuses, errs)]
+            return wall, results
+        finally:
+            for w in writers:
+                os.close(w)
+            for err in errs:
+                os.close(err)
+
+
+# ---------------------------------------------------------------------------------------------
+# The isolated world and the two helpers
+
+def make_world(root: str) -> dict[str, str]:
+    """A private HOME and XDG tree (all 0700) and an environment that sees nothing else:
+    no system git config, no session bus, no user settings."""
+    dirs = {name: os.path.join(root, name) for name in
+            ("home", "config", "data", "state", "cache", "runtime")}
+    for d in dirs.values():
+        os.makedirs(d, mode=0o700, exist_ok=True)
+        os.chmod(d, 0o700)
+    with open(os.path.join(dirs["home"], ".gitconfig"), "w"):
+        pass
+    return {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": dirs["home"],
+        "XDG_CONFIG_HOME": dirs["config"],
+        "XDG_DATA_HOME": dirs["data"],
+        "XDG_STATE_HOME": dirs["state"],
+        "XDG_CACHE_HOME": dirs["cache"],
+        "XDG_RUNTIME_DIR": dirs["runtime"],
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_TERMINAL_PROMPT": "0",
+        "LC_ALL": "C",
+        "TZ": "UTC",
+    }
+
+
+class Helper:
+    """One credential helper and its credentials file (plus a pristine copy to restore)."""
+
+    def __init__(self, name: str, prefix: list[str], file: str, header: bytes = b""):
+        self.name = name
+        self.prefix = prefix
+        self.file = file
+        self.pristine = file + ".pristine"
+        self.header = header
+
+    def argv(self, verb: str) -> list[str]:
+        return [*self.prefix, verb]
+
+    def populate(self, lines: list[bytes]) -> None:
+        data = self.header + b"".join(lines)
+        write_private(self.pristine, data)
+        self.restore()
+
+    def restore(self) -> None:
+        shutil.copyfile(self.pristine, self.file + ".bench-tmp")
+        os.chmod(self.file + ".bench-tmp", 0o600)
+        os.replace(self.file + ".bench-tmp", self.file)
+
+    def count_entries(self) -> int:
+        with open(self.file, "rb") as f:
+            data = f.read()
+        if self.header:
+            if not data.startswith(self.header):
+                raise BenchError(f"{self.name}: {self.file} lost its header")
+            data = data[len(self.header):]
+        return sum(1 for line in data.split(b"\n") if line.strip())
+
+
+def pat_helper(binary: str, root: str) -> Helper:
+    d = os.path.join(root, "data", "git-credential-pat")
+    os.makedirs(d, mode=0o700, exist_ok=True)
+    f = os.path.join(d, "credentials")
+    return Helper("pat", [binary, "--backend", "file", "--file", f], f, HEADER)
+
+
+def store_helper(root: str) -> Helper:
+    exec_path = subprocess.run(["git", "--exec-path"], capture_output=True, text=True,
+                               check=True).stdout.strip()
+    binary = os.path.join(exec_path, "git-credential-store")
+    if not os.access(binary, os.X_OK):
+        raise BenchError(f"git-credential-store not found at {binary}")
+    d = os.path.join(root, "data", "git-credential-store")
+    os.makedirs(d, mode=0o700, exist_ok=True)
+    f = os.path.join(d, "credentials")
+    return Helper("store", [binary, f"--file={f}"], f)
+
+
+def req(**fields: str) -> bytes:
+    return "".join(f"{k}={v}\n" for k, v in fields.items()).encode()
+
+
+def get_req(c: Cred, with_user: bool = False) -> bytes:
+    """What git sends to find c: protocol, host, the path if c has one, the user if asked."""
+    fields = {"protocol": c.protocol, "host": c.host}
+    if c.path is not None:
+        fields["path"] = c.path
+    if with_user:
+        fields["username"] = c.username
+    return req(**fields)
+
+
+def store_req(c: Cred) -> bytes:
+    """What git sends to store or erase c."""
+    return get_req(c, with_user=True) + req(password=c.password)
+
+
+def answer(out: bytes) -> dict[str, str]:
+    pairs = (line.split("=", 1) for line in out.decode("utf-8", "replace").splitlines() if "=" in line)
+    return dict(pairs)
+
+
+# ---------------------------------------------------------------------------------------------
+# One store size: populate, check, time
+
+@dataclass
+class Dataset:
+    size: int
+    hits: list[Cred]     # distinct-host credentials, requested by host as git does by default
+    sample: list[Cred]   # a few of each kind, for the sanity checks
+
+
+def populate(size: int, helpers: list[Helper], rng: random.Random, now: int) -> Dataset:
+    creds, distinct = generate(size, rng, now)
+    pat_lines = sorted(pat_line(c) for c in creds)
+    newest_first = sorted(creds, key=lambda c: c.stored_ns, reverse=True)  # git's own order
+    store_lines = [store_line(c) for c in newest_first]
+    for h in helpers:
+        h.populate(pat_lines if h.name == "pat" else store_lines)
+    hits = rng.sample(distinct, k=min(len(distinct), 64))
+    shared = [c for c in creds[len(distinct):] if c.path is None][:2]
+    scoped = [c for c in creds[len(distinct):] if c.path is not None][:2]
+    return Dataset(size, hits, hits[:2] + shared + scoped)
+
+
+def expect(cond: bool, helper: Helper, what: str, res: Result) -> None:
+    if not cond:
+        out = mask(res.out.decode(errors="replace"))
+        raise BenchError(f"{helper.name}: {what} (exit {res.code}, stdout {out!r}, "
+                         f"stderr {first_line(res.err)!r})")
+
+
+def sanity(ds: Dataset, helpers: list[Helper], runner: Runner) -> None:
+    """Checks, through each binary, that the generated files mean what they should, and that
+    the helper's own rewrite of the file keeps every generated line byte for byte."""
+    for h in helpers:
+        for c in ds.sample:
+            if h.name == "store" and c.path is not None:
+                continue  # git-credential-store's path matching is not what this checks
+            res = runner.run(h.argv("get"), get_req(c, with_user=c.host in SHARED_HOSTS))
+            a = answer(res.out)
+            expect(res.code == 0 and not res.err, h, f"get of {c.host}/{c.path or ''} failed", res)
+            expect(a.get("password") == c.password and a.get("username") == c.username, h,
+                   f"get of {c.protocol}://{c.host} path={c.path} user={c.username} did not return "
+                   "the token written into the file", res)
+        res = runner.run(h.argv("get"), req(protocol="https", host="absent.example.org"))
+        expect(res.code == 0 and res.out == b"" and not res.err, h, "get miss answered", res)
+    pat = next((h for h in helpers if h.name == "pat"), None)
+    if pat is None:
+        return
+    new = Cred("roundtrip.example.net", None, "bench", "ghp_" + "R" * 36, 0)
+    res = runner.run(pat.argv("store"), store_req(new))
+    expect(res.code == 0 and not res.err, pat, "store into the generated file failed", res)
+    with open(pat.pristine, "rb") as f:
+        before = f.read()
+    with open(pat.file, "rb") as f:
+        after = f.read()
+    pat.restore()
+    if not after.startswith(HEADER):
+        raise BenchError(f"pat rewrote the file with another header: {first_line(after)!r}")
+    old = before[len(HEADER):].splitlines(keepends=True)
+    got = after[len(HEADER):].splitlines(keepends=True)
+    added = [line for line in got if line.startswith(b"https://roundtrip.example.net ")]
+    rest = [line for line in got if not line.startswith(b"https://roundtrip.example.net ")]
+    if len(added) != 1 or rest != old:
+        kept, generated = set(rest), set(old)
+        missing = next((line for line in old if line not in kept), None)
+        extra = next((line for line in rest if line not in generated), None)
+        raise BenchError(
+            "pat: after one store the file no longer holds the generated lines unchanged "
+            f"(new line(s) for the stored key: {len(added)}; first generated line not kept: "
+            f"{mask(missing.decode(errors='replace')) if missing else None!r}; first line not "
+            f"generated: {mask(extra.decode(errors='replace')) if extra else None!r}); the spec "
+            "says lines are kept sorted bytewise, one per key")
+    if got != sorted(got):
+        raise BenchError("pat: the rewritten file is not sorted bytewise")
+
+
+def time_ops(ds: Dataset, helpers: list[Helper], runner: Runner, rounds: int,
+             rng: random.Random) -> dict[str, dict[str, list[int]]]:
+    samples = {op: {h.name: [] for h in helpers} for op in OPS}
+
+    def request(op: str, r: int) -> tuple[bytes, Cred | None]:
+        hit = ds.hits[r % len(ds.hits)]
+        if op == "get-hit":
+            return get_req(hit), hit
+        if op == "get-miss":
+            return req(protocol="https", host=f"miss{r}.example.org"), None
+        if op == "store-new":
+            return store_req(Cred(f"new{r}.example.net", None, "bench", token(rng, r), 0)), None
+        if op == "store-overwrite":
+            return store_req(Cred(hit.host, None, hit.username, token(rng, r), 0)), None
+        return store_req(hit), None  # erase, with the stored password
+
+    def one(h: Helper, op: str, stdin: bytes, hit: Cred | None) -> int:
+        res = runner.run(h.argv(VERB[op]), stdin)
+        if op in MUTATING:
+            h.restore()  # every run starts from the generated file
+        expect(res.code == 0 and not res.err, h, f"{op} at {ds.size} failed", res)
+        if op == "get-hit":
+            expect(answer(res.out).get("password") == hit.password, h, "get hit: wrong token", res)
+        elif op == "get-miss":
+            expect(res.out == b"", h, "get miss answered", res)
+        return res.ns
+
+    for op in OPS:  # warm-up, untimed
+        stdin, hit = request(op, rounds)
+        for h in helpers:
+            one(h, op, stdin, hit)
+    for r in range(rounds):
+        order = helpers if r % 2 == 0 else helpers[::-1]
+        for op in OPS:
+            stdin, hit = request(op, r)  # the same request for both helpers
+            for h in order:
+                samples[op][h.name].append(one(h, op, stdin, hit))
+    return samples
+
+
+def peak_rss(ds: Dataset, helpers: list[Helper], runner: Runner, runs: int = 5) -> dict:
+    out = {}
+    base = [runner.run_rss(["/bin/true"], b"").maxrss_kib for _ in range(3)]
+    out["floor_kib"] = max(base)
+    for h in helpers:
+        peaks = []
+        for i in range(runs):
+            c = ds.hits[i % len(ds.hits)]
+            res = runner.run_rss(h.argv("get"), get_req(c))
+            expect(res.code == 0 and answer(res.out).get("password") == c.password, h,
+                   "get under the RSS probe failed", res)
+            peaks.append(res.maxrss_kib)
+        out[h.name] = max(peaks)
+    return out
+
+
+def spawn_check(ds: Dataset, helpers: list[Helper], runner: Runner, scratch: str) -> dict:
+    """Runs one get under strace -f and counts what it starts besides itself."""
+    strace = shutil.which("strace")
+    if strace is None:
+        return {h.name: None for h in helpers} | {"note": "not checked (strace not installed)"}
+    out = {}
+    log_path = os.path.join(scratch, "strace.log")
+    for h in helpers:
+        c = ds.hits[0]
+        argv = [strace, "-f", "-qq", "-o", log_path,
+                "-e", "trace=execve,execveat,clone,clone3,fork,vfork", "--", *h.argv("get")]
+        res = runner.run(argv, get_req(c))
+        expect(res.code == 0 and answer(res.out).get("password") == c.password, h,
+               "get under strace failed", res)
+        with open(log_path, encoding="utf-8", errors="replace") as f:
+            lines = [line.rstrip("\n") for line in f]
+        # A successful exec ends "= 0" (on its own line, or on its "resumed" line).
+        execs = sum(1 for line in lines if re.search(r"\bexecve(at)?\b.*= 0$", line))
+        forks = threads = 0
+        for line in lines:
+            if re.search(r"\b(clone3?|v?fork)\(", line):  # the call itself, not a "resumed" line
+                if "CLONE_THREAD" in line:
+                    threads += 1
+                else:
+                    forks += 1
+        out[h.name] = {"subprocesses": forks, "execs_besides_itself": max(0, execs - 1),
+                       "threads": threads}
+    return out
+
+
+def keychain_check(binary: str, runner: Runner, rounds: int) -> dict:
+    """Tries the keychain backend in the isolated world (no session bus): store, then time get."""
+    c = Cred("keychain-bench.example.net", None, "bench", "ghp_" + "K" * 36, 0)
+    argv = [binary, "--backend", "keychain"]
+    res = runner.run([*argv, "store"], store_req(c))
+    if res.code != 0:
+        return {"available": False, "reason": first_line(res.err)}
+    times = []
+    try:
+        for _ in range(rounds):
+            res = runner.run([*argv, "get"], get_req(c))
+            if res.code != 0 or answer(res.out).get("password") != c.password:
+                return {"available": False, "reason": first_line(res.err) if res.code else
+                        "get did not return the stored token"}
+            times.append(res.ns)
+    finally:
+        runner.run([*argv, "erase"], store_req(c))
+    return {"available": True, "get_ns": times}
+
+
+def concurrency(size: int, ks: list[int], trials: int, helpers: list[Helper],
+                runner: Runner) -> list[dict]:
+    rows = []
+    for k in ks:
+        per = {h.name: {"wall_ns": [], "lost": 0, "clobbered": 0, "failed": 0, "errors": []}
+               for h in helpers}
+        for t in range(trials):
+            order = helpers if t % 2 == 0 else helpers[::-1]
+            for h in order:
+                creds = [Cred(f"k{k}t{t}p{i}.concurrent.example.net", None, "bench",
+                              "ghp_" + f"{k:02d}{t:02d}{i:03d}".ljust(36, "C"), 0) for i in range(k)]
+                wall, results = runner.run_concurrent([h.argv("store")] * k,
+                                                      [store_req(c) for c in creds])
+                p = per[h.name]
+                p["wall_ns"].append(wall)
+                for res in results:
+                    if res.code != 0:
+                        p["failed"] += 1
+                        msg = first_line(res.err)
+                        if msg not in p["errors"]:
+                            p["errors"].append(msg)
+                missing = 0
+                for c in creds:
+                    res = runner.run(h.argv("get"), get_req(c))
+                    if answer(res.out).get("password") != c.password:
+                        missing += 1
+                p["lost"] += missing
+                p["clobbered"] += max(0, size + (k - missing) - h.count_entries())
+                h.restore()
+        rows.append({"k": k, "size": size, "trials": trials, "attempts": k * trials, **per})
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# Facts and the report
+
+def machine_facts(binary: str | None, built: bool) -> dict:
+    cpu = "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+
+    def cmd(argv: list[str], cwd: str | None = None) -> str:
+        try:
+            r = subprocess.run(argv, capture_output=True, text=True, cwd=cwd, timeout=10)
+            return r.stdout.strip().splitlines()[0] if r.returncode == 0 and r.stdout.strip() else ""
+        except (OSError, subprocess.TimeoutExpired):
+            return ""
+
+    version = cmd([binary, "--version"]) if binary else ""
+    commit = ""
+    if built:
+        sources = ["--", "src", "Cargo.toml", "Cargo.lock", "build.rs"]
+        last = cmd(["git", "log", "-1", "--format=%h", *sources], REPO_ROOT)
+        commit = cmd(["git", "rev-parse", "--short", "HEAD"], REPO_ROOT)
+        if commit and last and last != commit:
+            commit += f" (sources last changed in {last})"
+        if cmd(["git", "status", "--porcelain", *sources], REPO_ROOT):
+            commit += ", with uncommitted changes to the sources"
+    return {
+        "date_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "usable_cores": len(os.sched_getaffinity(0)),
+        "kernel": f"{platform.system()} {platform.release()}",
+        "loadavg_at_start": os.getloadavg(),
+        "git": cmd(["git", "--version"]),
+        "python": platform.python_version(),
+        "helper_binary": binary,
+        "helper_version": version or "unknown (--version failed)",
+        "helper_commit": commit or ("unknown (binary given with --bin)" if not built else "unknown"),
+    }
+
+
+def ms(ns: float) -> float:
+    return ns / 1e6
+
+
+def fmt_ms(value: float) -> str:
+    return f"{value:.2f}" if value < 10 else f"{value:.1f}" if value < 100 else f"{value:.0f}"
+
+
+def fmt_ratio(r: float) -> str:
+    return f"{r:.2f}×" if r >= 0.1 else f"{r:.3f}×"
+
+
+def build_rows(report: dict) -> list[dict]:
+    rows = []
+    for size_block in report["sizes"]:
+        size = size_block["size"]
+        for op in OPS:
+            s = size_block["ops"][op]
+            pat, store = s["pat_median_ms"], s["store_median_ms"]
+            ratio = pat / store
+            target = RATIO_TARGETS.get((op, size))
+            rows.append({
+                "operation": LABEL[op], "size": size, "pat": fmt_ms(pat), "store": fmt_ms(store),
+                "ratio": fmt_ratio(ratio),
+                "target": f"≤ {target}×" if target is not None else "",
+                "met": "" if target is None else ("yes" if ratio <= target else "**no**")})
+    for c in report["concurrency"]:
+        pat, store = c["pat"], c["store"]
+        pat_ms, store_ms = ms(statistics.median(pat["wall_ns"])), ms(statistics.median(store["wall_ns"]))
+        rows.append({"operation": f"{c['k']} concurrent stores, wall time", "size": c["size"],
+                     "pat": fmt_ms(pat_ms), "store": fmt_ms(store_ms),
+                     "ratio": fmt_ratio(pat_ms / store_ms), "target": "", "met": ""})
+
+        def lost(p: dict) -> str:
+            text = f"{p['lost']} of {c['attempts']}"
+            if p["clobbered"]:
+                text += f" (+{p['clobbered']} old entries gone)"
+            if p["failed"]:
+                text += f"; {p['failed']} exited non-zero"
+            return text
+        is_target = (c["k"], c["size"]) == LOST_TARGET
+        rows.append({"operation": f"{c['k']} concurrent stores, lost updates", "size": c["size"],
+                     "pat": lost(pat), "store": lost(store), "ratio": "",
+                     "target": "0 lost" if is_target else "",
+                     "met": "" if not is_target else
+                     ("yes" if pat["lost"] == 0 and pat["clobbered"] == 0 else "**no**")})
+    rss = report.get("rss")
+    if rss:
+        is_target = rss["size"] == RSS_TARGET_SIZE
+        rows.append({"operation": "get (hit), peak RSS", "size": rss["size"],
+                     "pat": f"{rss['pat'] / 1024:.1f} MiB", "store": f"{rss['store'] / 1024:.1f} MiB",
+                     "ratio": fmt_ratio(rss["pat"] / rss["store"]),
+                     "target": "≤ 8 MiB" if is_target else "",
+                     "met": "" if not is_target else ("yes" if rss["pat"] <= RSS_TARGET_KIB else "**no**")})
+    spawn = report.get("spawn")
+    if spawn:
+        def cell(v: dict | None) -> str:
+            if v is None:
+                return "not checked"
+            text = str(v["subprocesses"] + v["execs_besides_itself"])
+            return text + (f" ({v['threads']} threads)" if v["threads"] else "")
+        pat_v = spawn.get("pat")
+        rows.append({"operation": "get (hit), subprocesses spawned (strace -f)", "size": spawn["size"],
+                     "pat": cell(pat_v), "store": cell(spawn.get("store")), "ratio": "",
+                     "target": "0",
+                     "met": "" if pat_v is None else
+                     ("yes" if pat_v["subprocesses"] + pat_v["execs_besides_itself"] == 0 else "**no**")})
+    kc = report.get("keychain")
+    if kc:
+        if kc["available"]:
+            pat_ms = ms(statistics.median(kc["get_ns"]))
+            store_ms = kc.get("store_get_1_ms")
+            rows.append({"operation": "get (hit), keychain backend", "size": 1, "pat": fmt_ms(pat_ms),
+                         "store": fmt_ms(store_ms) if store_ms else "",
+                         "ratio": fmt_ratio(pat_ms / store_ms) if store_ms else "",
+                         "target": "", "met": ""})
+        else:
+            rows.append({"operation": f"keychain: n/a ({kc['reason'].replace('|', '/')})", "size": "",
+                         "pat": "", "store": "", "ratio": "", "target": "", "met": ""})
+    return rows
+
+
+def markdown(report: dict) -> str:
+    m, cfg = report["machine"], report["config"]
+    load = ", ".join(f"{x:.2f}" for x in m["loadavg_at_start"])
+    lines = [
+        "## git-credential-pat vs git-credential-store",
+        "",
+        f"- date: {m['date_utc']}",
+        f"- CPU: {m['cpu']}, {m['cores']} cores ({m['usable_cores']} usable); "
+        f"kernel {m['kernel']}; load average at start {load}",
+        f"- {m['git']} (`git-credential-store` from `git --exec-path`); Python {m['python']}",
+        f"- helper: {m['helper_version']}, commit {m['helper_commit']}",
+        f"- method: wall time of whole processes, posix_spawn → wait4, stdin from a file, "
+        f"isolated HOME/XDG, pat and store alternating in every round; medians of "
+        f"{cfg['rounds_desc']}; mutating operations start from the generated file, restored after each run "
+        f"(outside the timed region); sizes {', '.join(f'{s:,}' for s in cfg['sizes'])}",
+        "",
+        "| operation | size | pat median ms | store median ms | ratio | target | met? |",
+        "|---|--:|--:|--:|--:|---|---|",
+    ]
+    for r in build_rows(report):
+        size = f"{r['size']:,}" if isinstance(r["size"], int) else r["size"]
+        lines.append(f"| {r['operation']} | {size} | {r['pat']} | {r['store']} | {r['ratio']} "
+                     f"| {r['target']} | {r['met']} |")
+    notes = []
+    for c in report["concurrency"]:
+        for name in ("pat", "store"):
+            if c[name]["errors"]:
+                notes.append(f"- {c['k']} concurrent stores at {c['size']:,}, {name}: "
+                             + "; ".join(c[name]["errors"][:2]))
+    if report.get("rss"):
+        notes.append(f"- peak RSS: max ru_maxrss of 5 runs; the probe's floor (`/bin/true`) is "
+                     f"{report['rss']['floor_kib'] / 1024:.1f} MiB")
+    spawn = report.get("spawn")
+    if spawn and spawn.get("note"):
+        notes.append(f"- subprocess check: {spawn['note']}")
+    if notes:
+        lines += ["", *notes]
+    lines.append("")
+    lines.append(f"Total run time: {report['elapsed_s']:.0f} s.")
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------
+
+def parse_sizes(text: str) -> list[int]:
+    out = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        mult = 1
+        if part[-1] in "kK":
+            part, mult = part[:-1], 1000
+        try:
+            value = int(part.replace("_", "")) * mult
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a size: {part!r}") from None
+        if value < 1:
+            raise argparse.ArgumentTypeError("sizes start at 1")
+        out.append(value)
+    return sorted(set(out))
+
+
+def build_helper() -> str:
+    log("building: cargo build --release --locked")
+    r = subprocess.run(["cargo", "build", "--release", "--locked"], cwd=REPO_ROOT)
+    if r.returncode != 0:
+        raise BenchError("cargo build failed")
+    meta = subprocess.run(["cargo", "metadata", "--format-version", "1", "--no-deps"],
+                          cwd=REPO_ROOT, capture_output=True, text=True, check=True)
+    target = json.loads(meta.stdout)["target_directory"]
+    return os.path.join(target, "release", "git-credential-pat")
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--bin", help="helper binary (default: cargo build --release --locked)")
+    p.add_argument("--sizes", type=parse_sizes, help="stored credentials, e.g. 1,1k,10k,100k "
+                   "(default 1,1000,10000,100000)")
+    p.add_argument("--rounds", type=int, help="rounds per operation and size (default 30)")
+    p.add_argument("--large-rounds", type=int, default=20,
+                   help=f"rounds at sizes >= {LARGE:,} (default 20, at most --rounds)")
+    p.add_argument("--conc-sizes", type=parse_sizes,
+                   help="sizes for the concurrent-store test (default 100000 if among --sizes, "
+                   "else the largest size)")
+    p.add_argument("--conc-k", default="8,32", help="concurrent processes (default 8,32)")
+    p.add_argument("--conc-trials", type=int, help="trials per K (default 5)")
+    p.add_argument("--rss-size", type=parse_sizes,
+                   help="size for the peak-RSS and subprocess checks (default 10000, or the "
+                   "largest size when all are smaller)")
+    p.add_argument("--quick", action="store_true", help="smoke test: sizes 1,1000, 5 rounds, "
+                   "one concurrency trial at 1000")
+    p.add_argument("--json", action="store_true", help="print JSON instead of Markdown")
+    p.add_argument("--json-file", metavar="PATH", help="also write the JSON report to PATH")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--tmpdir", help="where the temporary world goes (default: system temp dir)")
+    p.add_argument("--keep", action="store_true", help="keep the temporary world")
+    args = p.parse_args()
+
+    sizes = args.sizes or ([1, 1000] if args.quick else [1, 1000, 10_000, LARGE])
+    rounds = args.rounds or (5 if args.quick else 30)
+    large_rounds = min(rounds, args.large_rounds)
+    conc_sizes = args.conc_sizes or ([LARGE] if LARGE in sizes else [max(sizes)])
+    conc_k = parse_sizes(args.conc_k)
+    trials = args.conc_trials or (1 if args.quick else 5)
+    rss_size = (args.rss_size or [RSS_TARGET_SIZE if max(sizes) >= RSS_TARGET_SIZE else max(sizes)])[0]
+
+    os.umask(0o077)
+    started = time.monotonic()
+    built = args.bin is None
+    binary = build_helper() if built else os.path.abspath(args.bin)
+    if not os.access(binary, os.X_OK):
+        raise BenchError(f"helper binary not executable: {binary}")
+
+    root = tempfile.mkdtemp(prefix="pat-bench-", dir=args.tmpdir)
+    os.chmod(root, 0o700)
+    try:
+        env = make_world(root)
+        scratch = os.path.join(root, "scratch")
+        os.makedirs(scratch, mode=0o700)
+        runner = Runner(env, scratch)
+        helpers = [pat_helper(binary, root), store_helper(root)]
+        rng = random.Random(args.seed)
+        now = int(time.time())
+        report = {"machine": machine_facts(binary, built),
+                  "config": {"sizes": sizes, "rounds": rounds, "large_rounds": large_rounds,
+                             "rounds_desc": f"{rounds} rounds" + (
+                                 f" ({large_rounds} at ≥ {LARGE:,})"
+                                 if any(s >= LARGE for s in sizes) and large_rounds != rounds else ""),
+                             "conc_sizes": conc_sizes, "conc_k": conc_k, "conc_trials": trials,
+                             "rss_size": rss_size, "seed": args.seed},
+                  "sizes": [], "concurrency": []}
+        for size in sorted(set(sizes) | set(conc_sizes) | {rss_size}):
+            log(f"size {size:,}: populating")
+            ds = populate(size, helpers, rng, now)
+            sanity(ds, helpers, runner)
+            if size in sizes:
+                n = large_rounds if size >= LARGE else rounds
+                log(f"size {size:,}: timing {len(OPS)} operations × {n} rounds")
+                samples = time_ops(ds, helpers, runner, n, rng)
+                report["sizes"].append({"size": size, "rounds": n, "ops": {
+                    op: {"pat_median_ms": ms(statistics.median(s["pat"])),
+                         "store_median_ms": ms(statistics.median(s["store"])),
+                         "median_of_ratios": statistics.median(
+                             a / b for a, b in zip(s["pat"], s["store"])),
+                         "pat_ns": s["pat"], "store_ns": s["store"]}
+                    for op, s in samples.items()}})
+            if size == rss_size:
+                log(f"size {size:,}: peak RSS and subprocess check")
+                report["rss"] = {"size": size, **peak_rss(ds, helpers, runner)}
+                report["spawn"] = {"size": size, **spawn_check(ds, helpers, runner, scratch)}
+            if size in conc_sizes:
+                log(f"size {size:,}: concurrent stores, K = {', '.join(map(str, conc_k))}")
+                report["concurrency"] += concurrency(size, conc_k, trials, helpers, runner)
+        log("keychain backend")
+        kc = keychain_check(binary, runner, rounds)
+        if kc["available"] and 1 in sizes:
+            kc["store_get_1_ms"] = report["sizes"][0]["ops"]["get-hit"]["store_median_ms"]
+        report["keychain"] = kc
+        report["elapsed_s"] = time.monotonic() - started
+    finally:
+        if args.keep:
+            log(f"kept {root}")
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+
+    report["table"] = build_rows(report)
+    if args.json_file:
+        with open(args.json_file, "w") as f:
+            json.dump(report, f, indent=1)
+    if args.json:
+        print(json.dumps(report, indent=1))
+    else:
+        print(markdown(report), end="")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except BenchError as e:
+        log(f"bench: {e}")
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,195 @@
+//! `add URL`: store a token typed at a prompt or piped on stdin, never taken from argv.
+
+use std::io::Read;
+
+use zeroize::Zeroizing;
+
+use super::{Args, Session, Spec};
+use crate::app::{self, Ctx};
+use crate::cli::UsageError;
+use crate::error::{Error, Result};
+use crate::protocol::Request;
+use crate::secret::Secret;
+use crate::time::{describe_remaining, format_datetime, parse_date, parse_duration};
+
+pub(super) const SPEC: Spec = Spec {
+    usage: "usage: git credential-pat add URL [--username=USER] [--expires=DATE | --expires-in=DURATION]
+
+Stores a token for URL (https://host[:port][/owner[/repo]], optionally https://user@host/...).
+The token is read from standard input when it is not a terminal (one line), otherwise from a
+prompt that does not echo; never from the command line. A URL with a path stores a scoped token
+(for fine-grained tokens; needs credential.useHttpPath). Adding over an existing key replaces
+its token.
+
+  --username=USER        the username (or put it in the URL; asked at a terminal)
+  --expires=DATE         YYYY-MM-DD (end of that day, UTC) or RFC 3339 (2026-12-31T12:00:00Z)
+  --expires-in=DURATION  90s, 30m, 12h, 7d, 2w",
+    flags: &[("--username", true), ("--expires", true), ("--expires-in", true)],
+    positional: (1, 1),
+};
+
+fn usage(msg: String) -> Error {
+    UsageError(format!("add: {msg}")).into()
+}
+
+pub(super) fn run(s: &mut Session<'_, '_>, args: &Args) -> Result<u8> {
+    let (url, user) = super::url_and_user("add", args)?;
+    let prompts_allowed =
+        s.p.stdin_is_terminal && (s.p.env)("GIT_TERMINAL_PROMPT").is_none_or(|v| v != "0");
+    let username = match user {
+        Some(u) => u,
+        None if prompts_allowed => prompt_line(s, &format!("Username for '{}': ", url.origin()))?,
+        None => {
+            return Err(usage(
+                "no username: put it in the URL (https://USER@host/...) or pass --username".into(),
+            ));
+        }
+    };
+    let expiry = match (args.value("--expires")?, args.value("--expires-in")?) {
+        (Some(_), Some(_)) => return Err(usage("give --expires or --expires-in, not both".into())),
+        (Some(d), None) => Some(parse_date(&d).ok_or_else(|| {
+            usage(format!(
+                "invalid --expires '{}': expected YYYY-MM-DD or RFC 3339",
+                crate::display::escape(d.as_bytes())
+            ))
+        })?),
+        (None, Some(d)) => {
+            let secs = parse_duration(&d).filter(|&n| n > 0).ok_or_else(|| {
+                usage(format!(
+                    "invalid --expires-in '{}': expected 90s, 30m, 12h, 7d or 2w",
+                    crate::display::escape(d.as_bytes())
+                ))
+            })?;
+            Some(s.p.now.secs.saturating_add(secs))
+        }
+        (None, None) => None,
+    };
+    if let Some(e) = expiry
+        && e <= s.p.now.secs
+    {
+        return Err(usage(format!(
+            "the expiry {} is in the past",
+            format_datetime(e)
+        )));
+    }
+    let key = url.key(Some(&username));
+    let token = read_token(s, prompts_allowed, &key.display())?;
+    let req = Request {
+        protocol: Some(url.protocol.clone()),
+        host: Some(url.host.clone()),
+        path: url.path.clone(),
+        username: Some(username),
+        password: Some(token),
+        password_expiry_utc: expiry,
+        ..Request::default()
+    };
+    let stores: Vec<&dyn crate::store::Store> = s.stores.iter().map(|b| b.as_ref()).collect();
+    let mut ctx = Ctx {
+        now: s.p.now,
+        ttl: s.config.ttl,
+        warn: None,
+        warn_state: None,
+        notices: &mut *s.p.stderr,
+        fall_back: s.config.backend == crate::config::BackendChoice::Auto,
+    };
+    app::store(&stores, &req, &mut ctx)?;
+    // Where it went: the first store that answers with it (the file when the keychain is out
+    // of reach under auto).
+    let (stored, backend) = stores
+        .iter()
+        .find_map(|st| {
+            let rec = st
+                .load_host(&key.host)
+                .ok()?
+                .into_iter()
+                .find(|r| r.key == key)?;
+            Some((rec, st.backend().name()))
+        })
+        .ok_or_else(|| {
+            Error::Failed(format!(
+                "add: the token for {} was not stored",
+                key.display()
+            ))
+        })?;
+    let stored = Some(stored);
+    let expires = match stored.and_then(|r| r.expires) {
+        Some(e) => format!(
+            "expires {}, {}",
+            format_datetime(e),
+            describe_remaining(e, s.p.now.secs)
+        ),
+        None => "no expiry".into(),
+    };
+    s.out(&format!(
+        "Stored the token for {} in the {backend} store ({expires}).",
+        key.display()
+    ))?;
+    if key.path.is_some() {
+        let origin = url.origin();
+        let full = format!(
+            "{origin}/{}",
+            String::from_utf8_lossy(key.path.as_deref().unwrap_or_default())
+        );
+        if !crate::gitconfig::urlmatch_bool("credential.useHttpPath", &full) {
+            s.err(&format!(
+                "hint: git sends the repository path to credential helpers only with useHttpPath; without it this scoped token is never used. Run: git config --global credential.{origin}.useHttpPath true"
+            ));
+        }
+    }
+    Ok(0)
+}
+
+/// Asks for one line at the terminal (echoed).
+fn prompt_line(s: &mut Session<'_, '_>, prompt: &str) -> Result<Vec<u8>> {
+    let _ = write!(s.p.stderr, "{prompt}");
+    let _ = s.p.stderr.flush();
+    let mut line = Vec::new();
+    let mut byte = [0u8; 1];
+    while s.p.stdin.read(&mut byte).map_err(Error::Stdin)? == 1 && byte[0] != b'\n' {
+        line.push(byte[0]);
+    }
+    while line.last() == Some(&b'\r') {
+        line.pop();
+    }
+    if line.is_empty() {
+        return Err(usage("no username given".into()));
+    }
+    Ok(line)
+}
+
+/// Reads the token: one line of stdin when it is not a terminal, else a no-echo prompt.
+fn read_token(s: &mut Session<'_, '_>, prompts_allowed: bool, what: &str) -> Result<Secret> {
+    let line: Zeroizing<Vec<u8>> = if !s.p.stdin_is_terminal {
+        let mut buf = Zeroizing::new(Vec::with_capacity(crate::protocol::MAX_LINE + 1));
+        s.p.stdin
+            .take(crate::protocol::MAX_LINE as u64 + 1)
+            .read_to_end(&mut buf)
+            .map_err(Error::Stdin)?;
+        let end = buf.iter().position(|&b| b == b'\n').unwrap_or(buf.len());
+        let mut line = Zeroizing::new(buf[..end].to_vec());
+        if line.last() == Some(&b'\r') {
+            line.pop();
+        }
+        line
+    } else if prompts_allowed {
+        let typed =
+            rpassword::prompt_password(format!("Token for '{what}': ")).map_err(Error::Stdin)?;
+        Zeroizing::new(typed.into_bytes())
+    } else {
+        return Err(usage(
+            "no token: pipe it on standard input (terminal prompts are disabled)".into(),
+        ));
+    };
+    if line.is_empty() {
+        return Err(usage("no token given on standard input".into()));
+    }
+    if line.len() >= crate::protocol::MAX_LINE {
+        return Err(usage("the token is longer than 65535 bytes".into()));
+    }
+    if line.iter().any(|&b| b < 0x20 || b == 0x7f) {
+        return Err(usage(
+            "the token contains a control character; it cannot be sent to git".into(),
+        ));
+    }
+    Ok(Secret::from_slice(&line))
+}

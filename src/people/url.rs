@@ -1,0 +1,156 @@
+//! URLs as people write them for `add`/`remove` and as git-credential-store writes them.
+//!
+//! Hand-parsed on purpose: the `url` crate normalises away what git keys on (it drops a
+//! default port such as `:443` and rewrites hosts), while a credential's host must stay
+//! exactly as written.
+
+use zeroize::Zeroizing;
+
+use crate::key::Key;
+
+/// The parts of `scheme://[user[:password]@]host[:port][/path]`, percent-decoded.
+pub struct CredUrl {
+    /// The scheme, e.g. `https`.
+    pub protocol: Vec<u8>,
+    /// Host and port as written (decoded).
+    pub host: Vec<u8>,
+    /// The path without its leading `/`, if any.
+    pub path: Option<Vec<u8>>,
+    /// The user of the userinfo, if any.
+    pub username: Option<Vec<u8>>,
+    /// The password of the userinfo, if any (only git-credential-store files carry one).
+    pub password: Option<Zeroizing<Vec<u8>>>,
+}
+
+impl std::fmt::Debug for CredUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CredUrl")
+            .field("protocol", &self.protocol)
+            .field("host", &self.host)
+            .field("path", &self.path)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "[redacted]"))
+            .finish()
+    }
+}
+
+impl CredUrl {
+    /// Parses `s`. Errors say what is wrong, never echo the input (it may hold a token).
+    pub fn parse(s: &[u8]) -> Result<CredUrl, &'static str> {
+        let sep = s
+            .windows(3)
+            .position(|w| w == b"://")
+            .ok_or("not a URL (no scheme://)")?;
+        let scheme = &s[..sep];
+        if scheme.is_empty()
+            || !scheme
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(b))
+        {
+            return Err("not a URL (invalid scheme)");
+        }
+        let rest = &s[sep + 3..];
+        let (authority, path) = match rest.iter().position(|&b| b == b'/') {
+            Some(i) => (&rest[..i], Some(&rest[i + 1..])),
+            None => (rest, None),
+        };
+        let (userinfo, host) = match authority.iter().rposition(|&b| b == b'@') {
+            Some(i) => (Some(&authority[..i]), &authority[i + 1..]),
+            None => (None, authority),
+        };
+        let (username, password) = match userinfo {
+            None => (None, None),
+            Some(ui) => match ui.iter().position(|&b| b == b':') {
+                Some(i) => (Some(decode(&ui[..i])?), Some(decode(&ui[i + 1..])?)),
+                None => (Some(decode(ui)?), None),
+            },
+        };
+        let path = match path {
+            Some(p) => Some(decode(p)?),
+            None => None,
+        };
+        Ok(CredUrl {
+            protocol: scheme.to_vec(),
+            host: decode(host)?.to_vec(),
+            path: path.map(|p| p.to_vec()),
+            username: username.map(|u| u.to_vec()),
+            password,
+        })
+    }
+
+    /// The credential key this URL names (`username` overrides the URL's user).
+    pub fn key(&self, username: Option<&[u8]>) -> Key {
+        Key::new(
+            &self.protocol,
+            &self.host,
+            self.path.as_deref(),
+            username.or(self.username.as_deref()),
+        )
+    }
+
+    /// `scheme://host` as written, for `git config credential.<url>.*`.
+    pub fn origin(&self) -> String {
+        format!(
+            "{}://{}",
+            String::from_utf8_lossy(&self.protocol),
+            String::from_utf8_lossy(&self.host)
+        )
+    }
+}
+
+/// Percent-decodes `s` into a wiped buffer; refuses bad escapes and decoded CR, LF or NUL
+/// (they would smuggle protocol lines).
+fn decode(s: &[u8]) -> Result<Zeroizing<Vec<u8>>, &'static str> {
+    let mut out = Zeroizing::new(Vec::with_capacity(s.len()));
+    let mut i = 0;
+    while i < s.len() {
+        let b = if s[i] == b'%' {
+            let hex = s.get(i + 1..i + 3).ok_or("bad %-escape")?;
+            let v = std::str::from_utf8(hex)
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .ok_or("bad %-escape")?;
+            i += 3;
+            v
+        } else {
+            i += 1;
+            s[i - 1]
+        };
+        if matches!(b, b'\r' | b'\n' | 0) {
+            return Err("a line break or NUL byte in the URL");
+        }
+        out.push(b);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_part_and_keeps_the_port() {
+        let u = CredUrl::parse(b"https://oc%40to:p%3Ass@GitHub.com:443/acme/tool.git").unwrap();
+        assert_eq!(u.protocol, b"https");
+        assert_eq!(u.host, b"GitHub.com:443");
+        assert_eq!(u.path.as_deref(), Some(&b"acme/tool.git"[..]));
+        assert_eq!(u.username.as_deref(), Some(&b"oc@to"[..]));
+        assert_eq!(u.password.as_deref().map(|p| &p[..]), Some(&b"p:ss"[..]));
+        let k = u.key(None);
+        assert_eq!(k.host.host, b"github.com:443");
+        assert_eq!(k.path.as_deref(), Some(&b"acme/tool"[..]));
+        assert_eq!(u.origin(), "https://GitHub.com:443");
+        assert!(!format!("{u:?}").contains("p:ss"));
+    }
+
+    #[test]
+    fn refuses_what_is_not_a_credential_url() {
+        assert!(CredUrl::parse(b"github.com/acme").is_err());
+        assert!(CredUrl::parse(b"://h").is_err());
+        assert!(CredUrl::parse(b"https://h%0aevil").is_err());
+        assert!(CredUrl::parse(b"https://u:tok%0d@h").is_err());
+        assert!(CredUrl::parse(b"https://h/%zz").is_err());
+        let bare = CredUrl::parse(b"https://h/").unwrap();
+        assert_eq!(bare.key(None).path, None);
+    }
+}
