@@ -308,7 +308,7 @@ fn an_expired_entry_is_evicted_from_the_keychain() {
     k.ss.put_raw(
         h,
         &format!("https://{h} / @u"),
-        &format!("https://{h} / @u stored=1.000000000 expires=1000 password=old-token"),
+        &format!("https://{h} / @u stored=1.000000000 expires=1000 password=old-token\n"),
     );
     let (code, out, err, _) = k.run("get", &format!("protocol=https\nhost={h}\n"));
     assert_eq!((code, out.as_str()), (0, ""));

@@ -264,7 +264,9 @@ fn read(spec: &[(&'static str, String)], prefix: Option<&[u8]>) -> Result<Vec<Lo
             Err(KeyringError::NoEntry) => continue,
             Err(e) => return Err(describe_owned("reading", e)),
         };
-        let record = format::decode(&secret).map_err(|reason| corrupt(&account, reason))?;
+        // One trailing LF is forgiven: `echo ... | secret-tool store` adds it.
+        let line = secret.strip_suffix(b"\n").unwrap_or(&secret);
+        let record = format::decode(line).map_err(|reason| corrupt(&account, reason))?;
         if format::encode_key(&record.key) != account.as_bytes() {
             return Err(corrupt(&account, "its account is not the key inside it"));
         }
