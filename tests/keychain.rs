@@ -466,8 +466,12 @@ fn a_stopped_keyring_daemon_fails_within_the_bound_and_loses_nothing() {
     let h = "stopped.example";
     k.store(&cred(h, "u", "kept"));
     let pid = ss.daemon_pid().to_string();
+    // The shell's own kill: no procps needed.
     let signal = |sig: &str| {
-        let st = Command::new("kill").args([sig, &pid]).status().unwrap();
+        let st = Command::new("sh")
+            .args(["-c", r#"kill "$0" "$1""#, sig, &pid])
+            .status()
+            .unwrap();
         assert!(st.success(), "kill {sig} {pid}");
     };
     signal("-STOP");
