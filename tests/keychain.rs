@@ -224,22 +224,6 @@ fn expiry_refresh_token_and_authtype_survive_the_keychain() {
     assert_eq!(k.ss.items_on(h).len(), 2);
 }
 
-/// The item's modification time (Unix seconds), from its `Modified` property.
-fn modified(ss: &SecretService, item: &str) -> u64 {
-    let reply = ss.dbus(
-        "org.freedesktop.secrets",
-        item,
-        "org.freedesktop.DBus.Properties.Get",
-        &["string:org.freedesktop.Secret.Item", "string:Modified"],
-    );
-    reply
-        .split_whitespace()
-        .skip_while(|w| *w != "uint64")
-        .nth(1)
-        .and_then(|t| t.parse().ok())
-        .unwrap_or_else(|| panic!("no Modified in {reply:?}"))
-}
-
 #[test]
 fn storing_the_same_again_writes_nothing() {
     let k = Kc::new("idempotent");
@@ -249,17 +233,17 @@ fn storing_the_same_again_writes_nothing() {
     assert_eq!(items.len(), 1);
     let (line, stamp) = (
         k.lookup(&format!("https://{h} / @u")),
-        modified(k.ss, &items[0]),
+        k.ss.modified(&items[0]),
     );
     // The Secret Service keeps modification times in seconds.
     std::thread::sleep(Duration::from_millis(1100));
     k.store(&cred(h, "u", "same"));
     assert_eq!(k.ss.items_on(h), items, "no new item");
     assert_eq!(k.lookup(&format!("https://{h} / @u")), line);
-    assert_eq!(modified(k.ss, &items[0]), stamp, "not rewritten");
+    assert_eq!(k.ss.modified(&items[0]), stamp, "not rewritten");
     k.store(&cred(h, "u", "rotated"));
     assert_eq!(k.ss.items_on(h), items, "rotation updates the same item");
-    assert_ne!(modified(k.ss, &items[0]), stamp, "a new token is written");
+    assert_ne!(k.ss.modified(&items[0]), stamp, "a new token is written");
 }
 
 #[test]

@@ -250,12 +250,18 @@ exec cat >/dev/null"#;
             "org.freedesktop.DBus.GetConnectionUnixProcessID",
             &["string:org.freedesktop.secrets"],
         );
-        reply
-            .split_whitespace()
-            .skip_while(|w| *w != "uint32")
-            .nth(1)
-            .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| panic!("no daemon pid in {reply:?}"))
+        reply_value(&reply, "uint32")
+    }
+
+    /// An item's modification time (Unix seconds), from its `Modified` property.
+    pub fn modified(&self, item: &str) -> u64 {
+        let reply = self.dbus(
+            "org.freedesktop.secrets",
+            item,
+            "org.freedesktop.DBus.Properties.Get",
+            &["string:org.freedesktop.Secret.Item", "string:Modified"],
+        );
+        reply_value(&reply, "uint64")
     }
 
     /// `secret-tool ARGS` with `stdin`.
@@ -284,6 +290,17 @@ exec cat >/dev/null"#;
         );
         assert!(out.status.success(), "{}", text(&out.stderr));
     }
+}
+
+/// The value after the first `ty` (`uint32`, `uint64`, ...) in a `dbus-send --print-reply`
+/// reply.
+fn reply_value<T: std::str::FromStr>(reply: &str, ty: &str) -> T {
+    reply
+        .split_whitespace()
+        .skip_while(|w| *w != ty)
+        .nth(1)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no {ty} in {reply:?}"))
 }
 
 impl Drop for SecretService {
