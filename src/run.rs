@@ -85,7 +85,7 @@ fn dispatch(p: &mut Process<'_>) -> Result<u8> {
         .into()),
         // Git requires helpers to ignore actions they do not know, silently.
         Command::Unknown(_) => Ok(0),
-        Command::People(name, args) => crate::people::run(&name, args, p),
+        Command::People(name, args) => crate::people::run(&name, inv.options, args, p),
         Command::Git(action) => {
             let config = Config::resolve(&inv.options, p.env)?;
             git_action(p, action, &config)
@@ -95,11 +95,13 @@ fn dispatch(p: &mut Process<'_>) -> Result<u8> {
 
 /// Opens the stores `config` selects, in the order `get` consults them.
 pub fn open_stores(config: &Config) -> Result<Vec<Box<dyn Store>>> {
+    let file = || Box::new(FileStore::new(config.file.clone())) as Box<dyn Store>;
     match config.backend {
-        BackendChoice::File | BackendChoice::Auto => {
-            Ok(vec![Box::new(FileStore::new(config.file.clone()))])
-        }
+        BackendChoice::File => Ok(vec![file()]),
         BackendChoice::Keychain => Ok(vec![Box::new(keychain_store(config))]),
+        // The keychain when it answers, then the file. Without a session bus configured the
+        // keychain fails its first call at once, without waiting, and is passed over.
+        BackendChoice::Auto => Ok(vec![Box::new(keychain_store(config)), file()]),
     }
 }
 

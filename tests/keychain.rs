@@ -599,3 +599,259 @@ fn enumerate_and_prune(lock: std::path::PathBuf) {
         "nothing to write"
     );
 }
+
+/// Runs the helper under the default `--backend=auto` on `ss`'s bus: (code, stdout, stderr).
+fn auto(ss: &SecretService, world: &World, args: &[&str], input: &str) -> (i32, String, String) {
+    let out = common::run(ss.helper(world).args(args), input.as_bytes());
+    (
+        out.status.code().unwrap_or(-1),
+        text(&out.stdout),
+        text(&out.stderr),
+    )
+}
+
+#[test]
+fn auto_prefers_the_keychain_and_list_shows_both_backends() {
+    let ss = SecretService::shared();
+    let world = World::new("auto-prefers");
+    let h = "auto-prefers.example";
+    let (code, _, err) = auto(ss, &world, &["store"], &cred(h, "u", "ghp_auto_kc"));
+    assert_eq!((code, err.as_str()), (0, ""));
+    assert_eq!(ss.items_on(h).len(), 1, "stored in the keychain");
+    assert!(!world.default_file().exists(), "no plain-text copy");
+    let (_, out, _) = auto(ss, &world, &["get"], &format!("protocol=https\nhost={h}\n"));
+    assert_eq!(out, "username=u\npassword=ghp_auto_kc\n");
+    // A credential in the file too: list shows both, each with its backend.
+    let file_only = "auto-file-only.example";
+    let out = common::run(
+        world.helper().args(["--backend=file", "store"]),
+        cred(file_only, "f", "ghp_in_file").as_bytes(),
+    );
+    assert!(out.status.success());
+    let (code, json, err) = auto(ss, &world, &["list", "--json"], "");
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        json.contains(&format!(
+            r#""host": "{h}", "path": null, "username": "u", "backend": "keychain""#
+        )),
+        "{json}"
+    );
+    assert!(
+        json.contains(&format!(
+            r#""host": "{file_only}", "path": null, "username": "f", "backend": "file""#
+        )),
+        "{json}"
+    );
+    assert!(!json.contains("ghp_"), "{json}");
+    // get reaches the file when the keychain has no match.
+    let (_, out, _) = auto(
+        ss,
+        &world,
+        &["get"],
+        &format!("protocol=https\nhost={file_only}\n"),
+    );
+    assert_eq!(out, "username=f\npassword=ghp_in_file\n");
+    // erase acts on both.
+    auto(
+        ss,
+        &world,
+        &["erase"],
+        &format!("protocol=https\nhost={h}\n"),
+    );
+    auto(
+        ss,
+        &world,
+        &["erase"],
+        &format!("protocol=https\nhost={file_only}\n"),
+    );
+    assert!(ss.items_on(h).is_empty());
+    assert!(
+        !std::fs::read_to_string(world.default_file())
+            .unwrap()
+            .contains("ghp_in_file")
+    );
+}
+
+#[test]
+fn an_auto_store_into_the_keychain_removes_the_stale_file_copy() {
+    let ss = SecretService::shared();
+    let world = World::new("auto-stale");
+    let h = "auto-stale.example";
+    let out = common::run(
+        world.helper().args(["--backend=file", "store"]),
+        cred(h, "u", "ghp_old_plain").as_bytes(),
+    );
+    assert!(out.status.success());
+    let (code, _, err) = auto(ss, &world, &["store"], &cred(h, "u", "ghp_new_kc"));
+    assert_eq!((code, err.as_str()), (0, ""));
+    let file = std::fs::read_to_string(world.default_file()).unwrap();
+    assert!(!file.contains(h), "stale plain-text copy left: {file}");
+    let (_, out, _) = auto(ss, &world, &["get"], &format!("protocol=https\nhost={h}\n"));
+    assert_eq!(out, "username=u\npassword=ghp_new_kc\n");
+}
+
+#[test]
+fn auto_falls_back_to_the_file_when_the_keychain_is_locked_and_says_so_once() {
+    let ss = SecretService::start("auto-locked");
+    let world = World::new("auto-locked");
+    ss.lock();
+    let start = Instant::now();
+    let (code, _, err) = auto(
+        &ss,
+        &world,
+        &["store"],
+        &cred("a.example", "u", "ghp_fallback"),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        err,
+        format!(
+            "git-credential-pat: the keychain is not reachable, so the token was stored in the file {} (run 'git credential-pat doctor' to see why)\n",
+            world.default_file().display()
+        )
+    );
+    let (code, _, err) = auto(
+        &ss,
+        &world,
+        &["store"],
+        &cred("b.example", "u", "ghp_quiet"),
+    );
+    assert_eq!((code, err.as_str()), (0, ""), "later stores stay quiet");
+    let (code, out, err) = auto(&ss, &world, &["get"], "protocol=https\nhost=a.example\n");
+    assert_eq!(
+        (code, out.as_str(), err.as_str()),
+        (0, "username=u\npassword=ghp_fallback\n", "")
+    );
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        start.elapsed()
+    );
+    let (code, json, _) = auto(&ss, &world, &["list", "--json"], "");
+    assert_eq!(code, 0);
+    assert!(
+        json.contains(r#""host": "a.example", "path": null, "username": "u", "backend": "file""#),
+        "{json}"
+    );
+}
+
+#[test]
+fn auto_without_a_session_bus_uses_the_file_at_once_and_says_so_once() {
+    let world = World::new("auto-nobus");
+    let start = Instant::now();
+    let out = common::run(world.helper().arg("store"), cred("h", "u", "t").as_bytes());
+    assert!(out.status.success());
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "git-credential-pat: the keychain is not reachable, so the token was stored in the file {} (run 'git credential-pat doctor' to see why)\n",
+            world.default_file().display()
+        )
+    );
+    let out = common::run(world.helper().arg("store"), cred("h2", "u", "t").as_bytes());
+    assert_eq!(text(&out.stderr), "");
+    let out = common::run(world.helper().arg("get"), b"protocol=https\nhost=h\n");
+    assert_eq!(
+        (text(&out.stdout).as_str(), text(&out.stderr).as_str()),
+        ("username=u\npassword=t\n", "")
+    );
+    let out = common::run(world.helper().args(["list", "--json"]), b"");
+    assert_eq!(text(&out.stderr), "", "no keychain to speak of: quiet");
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+/// The people's commands on the keychain backend, with git configured to use it.
+#[test]
+fn people_commands_work_on_the_keychain() {
+    common::require_git(2, 46);
+    let ss = SecretService::start("people");
+    let world = World::new("kc-people");
+    world.use_pat("--backend=keychain");
+    let pat = |args: &[&str], input: &str| {
+        let out = common::run(ss.helper(&world).args(args), input.as_bytes());
+        (
+            out.status.code().unwrap_or(-1),
+            text(&out.stdout),
+            text(&out.stderr),
+        )
+    };
+    // add (no --backend: it comes from the credential.helper entry), then git fill.
+    let (code, out, err) = pat(&["add", "https://octo@github.com"], "ghp_people_kc\n");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        "Stored the token for https://octo@github.com in the keychain store (no expiry).\n"
+    );
+    assert_eq!(ss.items_on("github.com").len(), 1);
+    let fill = common::run(
+        world
+            .git()
+            .env("DBUS_SESSION_BUS_ADDRESS", &ss.address)
+            .args(["credential", "fill"]),
+        b"protocol=https\nhost=github.com\n",
+    );
+    assert!(
+        text(&fill.stdout).ends_with("username=octo\npassword=ghp_people_kc\n"),
+        "{}",
+        text(&fill.stderr)
+    );
+    // import, list, list --json: never a token.
+    let src = world.root.join("store-file");
+    std::fs::write(&src, "https://u:ghp_imported@gitlab.com\n").unwrap();
+    let (code, out, err) = pat(&["import", src.to_str().unwrap()], "");
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("1 credential imported") && out.contains("into the keychain store"),
+        "{out}"
+    );
+    let (_, table, _) = pat(&["list"], "");
+    assert!(
+        table.contains("https://github.com  octo      keychain"),
+        "{table}"
+    );
+    assert!(
+        table.contains("https://gitlab.com  u         keychain"),
+        "{table}"
+    );
+    let (_, json, _) = pat(&["list", "--json"], "");
+    assert!(
+        json.contains(r#""backend": "keychain""#) && !json.contains("ghp_"),
+        "{json}"
+    );
+    assert!(!table.contains("ghp_"));
+    // prune: an expired entry, planted directly, is evicted and listed.
+    ss.put_raw(
+        "old.example",
+        "https://old.example / @u",
+        "https://old.example / @u stored=1700000000.000000000 expires=1700000001 password=ghp_old",
+    );
+    let (code, out, err) = pat(&["prune"], "");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        "removed https://u@old.example (keychain, expired 2023-11-14 22:13 UTC)\n1 expired credential removed\n"
+    );
+    assert!(ss.items_on("old.example").is_empty());
+    // remove: counts, exit 1 when nothing matched.
+    let (code, out, _) = pat(&["remove", "https://github.com"], "");
+    assert_eq!(
+        (code, out.as_str()),
+        (
+            0,
+            "removed https://octo@github.com (keychain)\n1 credential removed\n"
+        )
+    );
+    assert!(ss.items_on("github.com").is_empty());
+    let (code, _, err) = pat(&["remove", "https://github.com"], "");
+    assert_eq!(code, 1, "{err}");
+    let (code, out, _) = pat(&["doctor", "https://gitlab.com"], "");
+    assert!(
+        out.contains("ok      the keychain store is readable and private (1 credentials)"),
+        "{out}"
+    );
+    assert_eq!(code, 0, "{out}");
+}

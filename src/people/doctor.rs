@@ -64,13 +64,31 @@ pub(super) fn run(s: &mut Session<'_, '_>, args: &Args, notes: &[String]) -> Res
     let now = r.s.p.now.secs;
     let warn = r.s.config.warn.unwrap_or(0);
     let mut records = Vec::new();
+    let auto = r.s.config.backend == crate::config::BackendChoice::Auto;
     let loaded: Vec<_> =
-        r.s.stores()
+        r.s.stores
             .iter()
-            .map(|st| (st.backend().name(), st.load_all()))
+            .map(|st| {
+                let start = std::time::Instant::now();
+                (st.backend(), st.load_all(), start.elapsed())
+            })
             .collect();
-    for (backend, result) in loaded {
+    for (backend, result, took) in loaded {
+        let backend = backend.name();
+        if backend == "keychain" && result.is_ok() {
+            r.line(
+                Level::Note,
+                &format!(
+                    "the keychain answered in {} ms (each get pays about that)",
+                    took.as_millis()
+                ),
+            )?;
+        }
         match result {
+            Err(e) if auto && e.is_unreachable() => r.line(
+                Level::Note,
+                &format!("the keychain is not reachable, so tokens go to the file: {e}"),
+            )?,
             Ok(recs) => {
                 let what = format!("the {backend} store");
                 r.line(

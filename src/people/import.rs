@@ -142,16 +142,35 @@ pub(super) fn run(s: &mut Session<'_, '_>, args: &Args) -> Result<u8> {
         }
     }
     let ttl = s.config.ttl;
-    let stores = s.stores();
-    let primary = stores[0];
-    primary.update_all(&mut |recs| {
-        let mut changed = false;
-        for r in &records {
-            changed |= app::upsert(recs, r.clone(), None, ttl);
+    // Into the first store that answers (under auto: the keychain, else the file).
+    let mut stored_in = None;
+    let mut last_err = None;
+    for store in &s.stores {
+        let result = store.update_all(&mut |recs| {
+            let mut changed = false;
+            for r in &records {
+                changed |= app::upsert(recs, r.clone(), None, ttl);
+            }
+            changed
+        });
+        match result {
+            Ok(_) => {
+                stored_in = Some(store.backend().name());
+                break;
+            }
+            Err(e)
+                if s.config.backend == crate::config::BackendChoice::Auto && e.is_unreachable() =>
+            {
+                last_err = Some(e);
+            }
+            Err(e) => return Err(e.into()),
         }
-        changed
-    })?;
-    let backend = primary.backend().name();
+    }
+    let backend = match (stored_in, last_err) {
+        (Some(b), _) => b,
+        (None, Some(e)) => return Err(e.into()),
+        (None, None) => return Err(Error::Failed("import: no store to import into".into())),
+    };
     let names = sources
         .iter()
         .map(|src| src.name.clone())

@@ -20,11 +20,12 @@ backend, expiry and the date stored. Tokens are never shown.
 };
 
 /// Every credential of every store, sorted, with its backend.
-pub(super) fn all_rows(s: &Session<'_, '_>) -> Result<Vec<(Record, Backend)>> {
-    let mut rows = Vec::new();
-    for store in s.stores() {
-        rows.extend(store.load_all()?.into_iter().map(|r| (r, store.backend())));
-    }
+pub(super) fn all_rows(s: &mut Session<'_, '_>) -> Result<Vec<(Record, Backend)>> {
+    let per_store = s.each_store(|store| {
+        let backend = store.backend();
+        Ok(store.load_all()?.into_iter().map(move |r| (r, backend)))
+    })?;
+    let mut rows: Vec<(Record, Backend)> = per_store.into_iter().flatten().collect();
     rows.sort_by(|a, b| a.0.key.cmp(&b.0.key));
     Ok(rows)
 }
@@ -52,7 +53,7 @@ pub(super) fn run(s: &mut Session<'_, '_>, args: &Args) -> Result<u8> {
     }
     if rows.is_empty() {
         let where_ = s
-            .stores()
+            .stores
             .iter()
             .map(|st| st.backend().name())
             .collect::<Vec<_>>()

@@ -56,9 +56,15 @@ const COMMON: &str = "\
 Options: --backend=auto|keychain|file, --file=PATH, --ttl=DURATION, --warn=DURATION
 (default: those of the credential.helper entry that names pat, then GIT_CREDENTIAL_PAT_*).";
 
-fn parse_args(name: &str, spec: &Spec, args: Vec<OsString>) -> Result<Option<Args>> {
+fn parse_args(
+    name: &str,
+    spec: &Spec,
+    before: Options,
+    args: Vec<OsString>,
+) -> Result<Option<Args>> {
+    // Options given before the command word count too; those after it win.
     let mut parsed = Args {
-        options: Options::default(),
+        options: before,
         flags: HashMap::new(),
         positional: Vec::new(),
     };
@@ -162,13 +168,33 @@ impl Session<'_, '_> {
         let _ = writeln!(self.p.stderr, "git-credential-pat: {line}");
     }
 
-    fn stores(&self) -> Vec<&dyn Store> {
-        self.stores.iter().map(|s| s.as_ref()).collect()
+    /// Runs `f` on every store. Under `--backend=auto` a store that cannot be reached (the
+    /// keychain) is passed over with a note, as git's own calls pass over it.
+    fn each_store<T>(
+        &mut self,
+        mut f: impl FnMut(&dyn Store) -> Result<T, crate::store::Error>,
+    ) -> Result<Vec<T>> {
+        let auto = self.config.backend == crate::config::BackendChoice::Auto;
+        let mut out = Vec::new();
+        let mut notes = Vec::new();
+        for store in &self.stores {
+            match f(store.as_ref()) {
+                Ok(v) => out.push(v),
+                Err(e) if auto && e.is_unreachable() => {
+                    notes.push(format!("note: the keychain was passed over: {e}"))
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        for n in notes {
+            self.err(&n);
+        }
+        Ok(out)
     }
 }
 
 /// Runs the people's command `name`.
-pub fn run(name: &str, args: Vec<OsString>, p: &mut Process<'_>) -> Result<u8> {
+pub fn run(name: &str, before: Options, args: Vec<OsString>, p: &mut Process<'_>) -> Result<u8> {
     let spec = match name {
         "add" => &add::SPEC,
         "list" => &list::SPEC,
@@ -177,7 +203,7 @@ pub fn run(name: &str, args: Vec<OsString>, p: &mut Process<'_>) -> Result<u8> {
         "import" => &import::SPEC,
         _ => &doctor::SPEC,
     };
-    let Some(args) = parse_args(name, spec, args)? else {
+    let Some(args) = parse_args(name, spec, before, args)? else {
         writeln!(p.stdout, "{}\n{COMMON}", spec.usage).map_err(Error::Stdout)?;
         return Ok(0);
     };
@@ -187,7 +213,20 @@ pub fn run(name: &str, args: Vec<OsString>, p: &mut Process<'_>) -> Result<u8> {
         let _ = writeln!(p.stderr, "git-credential-pat: {n}");
     }
     let config = Config::resolve_with(&args.options, p.env, &helper)?;
-    let stores = crate::run::open_stores(&config)?;
+    let mut stores = crate::run::open_stores(&config)?;
+    let no_bus = config.backend == crate::config::BackendChoice::Auto
+        && !crate::run::keychain_store(&config).is_configured();
+    if no_bus && name != "add" {
+        // Under auto without any session bus there is no keychain to speak of: the people's
+        // commands read the file alone, quietly (`doctor` says why). `add` keeps it so that
+        // falling back to the file is reported as git's own store reports it.
+        stores.retain(|st| st.backend() != crate::store::Backend::Keychain);
+        if name == "doctor" {
+            notes.push(
+                "note: no session bus is configured (DBUS_SESSION_BUS_ADDRESS, $XDG_RUNTIME_DIR/bus), so auto keeps tokens in the file".into(),
+            );
+        }
+    }
     let mut s = Session { p, config, stores };
     match name {
         "add" => add::run(&mut s, &args),

@@ -26,7 +26,7 @@ pub(super) fn run(s: &mut Session<'_, '_>, args: &Args) -> Result<u8> {
     let (url, user) = super::url_and_user("remove", args)?;
     let target = url.key(None);
     let mut removed = Vec::new();
-    for store in s.stores() {
+    s.each_store(|store| {
         store.update_host(&target.host, &mut |recs| {
             let before = recs.len();
             recs.retain(|r| {
@@ -40,8 +40,8 @@ pub(super) fn run(s: &mut Session<'_, '_>, args: &Args) -> Result<u8> {
                 !hit
             });
             recs.len() != before
-        })?;
-    }
+        })
+    })?;
     let shown = crate::key::Key {
         username: user.clone(),
         ..target
@@ -65,7 +65,7 @@ pub(super) fn run(s: &mut Session<'_, '_>, args: &Args) -> Result<u8> {
 pub(super) fn prune(s: &mut Session<'_, '_>) -> Result<u8> {
     let now = s.p.now.secs;
     let mut removed = Vec::new();
-    for store in s.stores() {
+    s.each_store(|store| {
         store.update_all(&mut |recs| {
             let before = recs.len();
             recs.retain(|r| {
@@ -80,8 +80,8 @@ pub(super) fn prune(s: &mut Session<'_, '_>) -> Result<u8> {
                 true
             });
             recs.len() != before
-        })?;
-    }
+        })
+    })?;
     for (what, when, backend) in &removed {
         s.out(&format!(
             "removed {what} ({backend}, expired {})",
