@@ -63,27 +63,26 @@ pub fn helper_entries() -> Vec<HelperEntry> {
 /// Whether a helper value names this helper (`pat ...`, or a path ending in
 /// `git-credential-pat`), and its words after the program.
 pub fn pat_words(value: &str) -> Option<Result<Vec<String>, String>> {
-    let first = value.trim_start_matches('!').split_whitespace().next()?;
-    let names_pat = first == "pat"
-        || first
-            .trim_matches(['\'', '"'])
-            .rsplit('/')
-            .next()
-            .is_some_and(|b| b == "git-credential-pat");
+    let needs_shell = value.starts_with('!') || value.contains('$') || value.contains('`');
+    let words = shell_words(value.trim_start_matches('!'));
+    // The program as the shell sees it: `pat`, `/path/git-credential-pat`, or an absolute path
+    // quoted after its leading slash (`/'dir with space'/git-credential-pat`), as install.sh
+    // writes it so that git still sees a value starting with '/'.
+    let first = match &words {
+        Some(w) => w.first()?.clone(),
+        None => value.trim_start_matches('!').split_whitespace().next()?.to_owned(),
+    };
+    let names_pat = first == "pat" || first.rsplit('/').next() == Some("git-credential-pat");
     if !names_pat {
         return None;
     }
-    if value.starts_with('!') || value.contains('$') || value.contains('`') {
-        return Some(Err(value.to_owned()));
+    match words {
+        Some(mut w) if !needs_shell => {
+            w.remove(0);
+            Some(Ok(w))
+        }
+        _ => Some(Err(value.to_owned())),
     }
-    Some(
-        shell_words(value)
-            .map(|mut w| {
-                w.remove(0);
-                w
-            })
-            .ok_or_else(|| value.to_owned()),
-    )
 }
 
 /// Splits `s` into words as a POSIX shell would for the plain cases git's helper values use:
@@ -240,5 +239,10 @@ mod tests {
         assert!(pat_words("patch").is_none());
         assert!(pat_words("").is_none());
         assert!(pat_words("pat --file=$HOME/x").unwrap().is_err());
+        assert!(pat_words("!/bin/git-credential-pat --file=x").unwrap().is_err());
+        assert_eq!(
+            pat_words("/'dir with space'/bin/git-credential-pat --file '/a b'").unwrap().unwrap(),
+            ["--file", "/a b"]
+        );
     }
 }
