@@ -70,7 +70,11 @@ pub fn pat_words(value: &str) -> Option<Result<Vec<String>, String>> {
     // writes it so that git still sees a value starting with '/'.
     let first = match &words {
         Some(w) => w.first()?.clone(),
-        None => value.trim_start_matches('!').split_whitespace().next()?.to_owned(),
+        None => value
+            .trim_start_matches('!')
+            .split_whitespace()
+            .next()?
+            .to_owned(),
     };
     let names_pat = first == "pat" || first.rsplit('/').next() == Some("git-credential-pat");
     if !names_pat {
@@ -239,9 +243,15 @@ mod tests {
         assert!(pat_words("patch").is_none());
         assert!(pat_words("").is_none());
         assert!(pat_words("pat --file=$HOME/x").unwrap().is_err());
-        assert!(pat_words("!/bin/git-credential-pat --file=x").unwrap().is_err());
+        assert!(
+            pat_words("!/bin/git-credential-pat --file=x")
+                .unwrap()
+                .is_err()
+        );
         assert_eq!(
-            pat_words("/'dir with space'/bin/git-credential-pat --file '/a b'").unwrap().unwrap(),
+            pat_words("/'dir with space'/bin/git-credential-pat --file '/a b'")
+                .unwrap()
+                .unwrap(),
             ["--file", "/a b"]
         );
     }

@@ -1,4 +1,3 @@
-use crate::common::text;
 use crate::protocol::Pat;
 
 fn now() -> u64 {
@@ -72,18 +71,9 @@ fn an_already_expired_credential_is_not_stored() {
 fn ttl_sets_the_expiry_and_the_earliest_wins() {
     let p = Pat::new("ttl");
     let ttl = |action: &str, input: &str| {
-        let out = p.world.run_helper(
-            &[
-                "--ttl=1h",
-                "--backend=file",
-                "--file",
-                p.file.to_str().unwrap(),
-                action,
-            ],
-            input,
-        );
-        assert!(out.status.success(), "{}", text(&out.stderr));
-        text(&out.stdout)
+        let (code, out, err) = p.run_with(&["--ttl=1h"], action, input);
+        assert_eq!(code, 0, "{err}");
+        out
     };
     let t0 = now();
     ttl("store", "protocol=https\nhost=a\nusername=u\npassword=t\n");
@@ -110,17 +100,12 @@ fn ttl_sets_the_expiry_and_the_earliest_wins() {
 #[test]
 fn a_ttl_credential_expires_and_is_evicted() {
     let p = Pat::new("ttlexpire");
-    let out = p.world.run_helper(
-        &[
-            "--ttl=1",
-            "--backend=file",
-            "--file",
-            p.file.to_str().unwrap(),
-            "store",
-        ],
+    let (code, _, err) = p.run_with(
+        &["--ttl=1"],
+        "store",
         "protocol=https\nhost=h\nusername=u\npassword=t\n",
     );
-    assert!(out.status.success());
+    assert_eq!(code, 0, "{err}");
     std::thread::sleep(std::time::Duration::from_millis(2100));
     let (_, out, err) = p.run("get", "protocol=https\nhost=h\n");
     assert_eq!(out, "");
@@ -178,16 +163,7 @@ fn no_warning_outside_the_window_or_when_off() {
     p.store(&format!(
         "protocol=https\nhost=k\nusername=u\npassword=t\npassword_expiry_utc={soon}\n"
     ));
-    let out = p.world.run_helper(
-        &[
-            "--warn=0",
-            "--backend=file",
-            "--file",
-            p.file.to_str().unwrap(),
-            "get",
-        ],
-        "protocol=https\nhost=k\n",
-    );
-    assert_eq!(text(&out.stderr), "");
-    assert!(text(&out.stdout).contains("password=t"));
+    let (_, out, err) = p.run_with(&["--warn=0"], "get", "protocol=https\nhost=k\n");
+    assert_eq!(err, "");
+    assert!(out.contains("password=t"));
 }

@@ -25,7 +25,14 @@ impl Pat {
 
     /// Runs an action, returning (exit code, stdout, stderr).
     pub fn run(&self, action: &str, input: &str) -> (i32, String, String) {
-        let out = self.world.run_helper(&self.args(action), input);
+        self.run_with(&[], action, input)
+    }
+
+    /// Runs an action with `extra` options before the usual ones.
+    pub fn run_with(&self, extra: &[&str], action: &str, input: &str) -> (i32, String, String) {
+        let mut args = extra.to_vec();
+        args.extend(self.args(action));
+        let out = self.world.run_helper(&args, input);
         (
             out.status.code().unwrap_or(-1),
             text(&out.stdout),
