@@ -850,7 +850,7 @@ fn people_commands_work_on_the_keychain() {
     assert_eq!(code, 1, "{err}");
     let (code, out, _) = pat(&["doctor", "https://gitlab.com"], "");
     assert!(
-        out.contains("ok      the keychain store is readable and private (1 credentials)"),
+        out.contains("ok      the keychain store is readable and private (1 credential)"),
         "{out}"
     );
     assert_eq!(code, 0, "{out}");

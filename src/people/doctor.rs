@@ -94,8 +94,9 @@ pub(super) fn run(s: &mut Session<'_, '_>, args: &Args, notes: &[String]) -> Res
                 r.line(
                     Level::Ok,
                     &format!(
-                        "{what} is readable and private ({} credentials)",
-                        recs.len()
+                        "{what} is readable and private ({} credential{})",
+                        recs.len(),
+                        if recs.len() == 1 { "" } else { "s" }
                     ),
                 )?;
                 records.extend(recs);

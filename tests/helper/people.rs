@@ -565,7 +565,7 @@ fn doctor_passes_a_clean_setup() {
     let (code, out, _) = s.pat(&["doctor"], "");
     assert_eq!(code, 0, "{out}");
     assert!(
-        out.contains("ok      the file store is readable and private (1 credentials)"),
+        out.contains("ok      the file store is readable and private (1 credential)"),
         "{out}"
     );
     assert!(
