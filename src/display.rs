@@ -21,6 +21,11 @@ pub fn escape(bytes: &[u8]) -> String {
     out
 }
 
+/// `n` and `noun`, plural unless `n` is 1: "1 credential", "3 credentials".
+pub fn count(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
 /// Escapes a path or other OS string for a one-line message.
 pub fn escape_path(path: &std::path::Path) -> String {
     escape(path.as_os_str().as_encoded_bytes())

@@ -208,6 +208,15 @@ pub fn urlmatch_bool(key: &str, url: &str) -> bool {
         .is_some_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "true")
 }
 
+/// For a token scoped to `path` under `origin` (`https://host`): the exact command that makes
+/// git send paths to helpers there, or `None` when `credential.useHttpPath` is already on.
+/// Without it git never sends a path, and a scoped token is never used.
+pub fn use_http_path_fix(origin: &str, path: &[u8]) -> Option<String> {
+    let url = format!("{origin}/{}", String::from_utf8_lossy(path));
+    (!urlmatch_bool("credential.useHttpPath", &url))
+        .then(|| format!("git config --global credential.{origin}.useHttpPath true"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

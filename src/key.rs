@@ -27,6 +27,17 @@ impl HostKey {
     }
 }
 
+impl HostKey {
+    /// `protocol://host`, as git's `credential.<url>` settings name it.
+    pub fn origin(&self) -> String {
+        format!(
+            "{}://{}",
+            String::from_utf8_lossy(&self.protocol),
+            String::from_utf8_lossy(&self.host)
+        )
+    }
+}
+
 /// The full key of a stored credential.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Key {

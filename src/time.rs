@@ -138,7 +138,7 @@ pub fn describe_remaining(expires: u64, now: u64) -> String {
         3600..86_400 => format!("in {} h", left / 3600),
         _ => {
             let d = left / 86_400;
-            format!("in {d} day{}", if d == 1 { "" } else { "s" })
+            format!("in {}", crate::display::count(d as usize, "day"))
         }
     }
 }

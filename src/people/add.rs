@@ -124,17 +124,14 @@ pub(super) fn run(s: &mut Session<'_, '_>, args: &Args) -> Result<u8> {
         "Stored the token for {} in the {backend} store ({expires}).",
         key.display()
     ))?;
-    if key.path.is_some() {
-        let origin = url.origin();
-        let full = format!(
-            "{origin}/{}",
-            String::from_utf8_lossy(key.path.as_deref().unwrap_or_default())
-        );
-        if !crate::gitconfig::urlmatch_bool("credential.useHttpPath", &full) {
-            s.err(&format!(
-                "hint: git sends the repository path to credential helpers only with useHttpPath; without it this scoped token is never used. Run: git config --global credential.{origin}.useHttpPath true"
-            ));
-        }
+    if let Some(fix) = key
+        .path
+        .as_deref()
+        .and_then(|path| crate::gitconfig::use_http_path_fix(&url.origin(), path))
+    {
+        s.err(&format!(
+            "hint: git sends the repository path to credential helpers only with useHttpPath; without it this scoped token is never used. Run: {fix}"
+        ));
     }
     Ok(0)
 }

@@ -2,6 +2,7 @@
 
 use super::url::CredUrl;
 use super::{Args, Session, Spec};
+use crate::display::count;
 use crate::error::Result;
 use crate::gitconfig::{self, HelperEntry};
 use crate::time::format_datetime;
@@ -94,9 +95,8 @@ pub(super) fn run(s: &mut Session<'_, '_>, args: &Args, notes: &[String]) -> Res
                 r.line(
                     Level::Ok,
                     &format!(
-                        "{what} is readable and private ({} credential{})",
-                        recs.len(),
-                        if recs.len() == 1 { "" } else { "s" }
+                        "{what} is readable and private ({})",
+                        count(recs.len(), "credential")
                     ),
                 )?;
                 records.extend(recs);
@@ -129,16 +129,7 @@ pub(super) fn run(s: &mut Session<'_, '_>, args: &Args, notes: &[String]) -> Res
     let mut urls: Vec<String> = match args.positional.first() {
         Some(u) => vec![u.to_string_lossy().into_owned()],
         None => {
-            let mut v: Vec<String> = records
-                .iter()
-                .map(|rec| {
-                    format!(
-                        "{}://{}",
-                        String::from_utf8_lossy(&rec.key.host.protocol),
-                        String::from_utf8_lossy(&rec.key.host.host)
-                    )
-                })
-                .collect();
+            let mut v: Vec<String> = records.iter().map(|rec| rec.key.host.origin()).collect();
             v.push("https://github.com".into());
             v
         }
@@ -151,20 +142,14 @@ pub(super) fn run(s: &mut Session<'_, '_>, args: &Args, notes: &[String]) -> Res
         check_helpers(&mut r, url, &entries)?;
     }
     // Scoped tokens only work when git sends paths.
-    for rec in records.iter().filter(|rec| rec.key.path.is_some()) {
-        let origin = format!(
-            "{}://{}",
-            String::from_utf8_lossy(&rec.key.host.protocol),
-            String::from_utf8_lossy(&rec.key.host.host)
-        );
-        let full = format!(
-            "{origin}/{}",
-            String::from_utf8_lossy(rec.key.path.as_deref().unwrap_or_default())
-        );
-        if !gitconfig::urlmatch_bool("credential.useHttpPath", &full) {
+    for rec in &records {
+        let Some(path) = rec.key.path.as_deref() else {
+            continue;
+        };
+        if let Some(fix) = gitconfig::use_http_path_fix(&rec.key.host.origin(), path) {
             r.line(
                 Level::Note,
-                &format!("the scoped token for {} is never used: git sends no path without useHttpPath; run git config --global credential.{origin}.useHttpPath true", rec.key.display()),
+                &format!("the scoped token for {} is never used: git sends no path without useHttpPath; run {fix}", rec.key.display()),
             )?;
         }
     }

@@ -8,7 +8,7 @@ use super::url::CredUrl;
 use super::{Args, Session, Spec};
 use crate::app;
 use crate::cli::UsageError;
-use crate::display::escape_path;
+use crate::display::{count, escape_path};
 use crate::error::{Error, Result};
 use crate::record::Record;
 use crate::secret::Secret;
@@ -179,16 +179,14 @@ pub(super) fn run(s: &mut Session<'_, '_>, args: &Args) -> Result<u8> {
     for r in &records {
         s.out(&format!("imported {}", r.key.display()))?;
     }
-    let n = records.len();
     s.out(&format!(
-        "{n} credential{} imported from {names} into the {backend} store",
-        if n == 1 { "" } else { "s" }
+        "{} imported from {names} into the {backend} store",
+        count(records.len(), "credential")
     ))?;
     if !skipped.is_empty() {
         s.out(&format!(
-            "skipped {} line{} without a user or password: {}",
-            skipped.len(),
-            if skipped.len() == 1 { "" } else { "s" },
+            "skipped {} without a user or password: {}",
+            count(skipped.len(), "line"),
             skipped.join(", ")
         ))?;
     }

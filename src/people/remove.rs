@@ -1,6 +1,7 @@
 //! `remove URL` (exactly that key) and `prune` (every expired credential).
 
 use super::{Args, Session, Spec};
+use crate::display::count;
 use crate::error::Result;
 use crate::time::format_datetime;
 
@@ -54,11 +55,7 @@ pub(super) fn run(s: &mut Session<'_, '_>, args: &Args) -> Result<u8> {
     for (what, backend) in &removed {
         s.out(&format!("removed {what} ({backend})"))?;
     }
-    let n = removed.len();
-    s.out(&format!(
-        "{n} credential{} removed",
-        if n == 1 { "" } else { "s" }
-    ))?;
+    s.out(&format!("{} removed", count(removed.len(), "credential")))?;
     Ok(0)
 }
 
@@ -88,10 +85,9 @@ pub(super) fn prune(s: &mut Session<'_, '_>) -> Result<u8> {
             format_datetime(*when)
         ))?;
     }
-    let n = removed.len();
     s.out(&format!(
-        "{n} expired credential{} removed",
-        if n == 1 { "" } else { "s" }
+        "{} removed",
+        count(removed.len(), "expired credential")
     ))?;
     Ok(0)
 }
