@@ -94,6 +94,66 @@ pub fn normalize_path(path: &[u8]) -> Option<Vec<u8>> {
     (!p.is_empty()).then(|| p.to_vec())
 }
 
+/// A request's `path` after dot-segment resolution: what matching sees.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReqPath {
+    /// No path: git sends one only with `credential.useHttpPath`.
+    Absent,
+    /// A path that is empty once resolved and trimmed (`/`, `acme/..`): the root, which
+    /// host-wide credentials serve. Unlike [`ReqPath::Absent`] it is no wildcard for erase.
+    Root,
+    /// A resolved, normalised path.
+    At(Vec<u8>),
+    /// A path that climbs above the root (`../acme`, `a/../../b`): fails closed, matching
+    /// host-wide credentials only and storing nothing.
+    Climbs,
+}
+
+impl ReqPath {
+    /// Resolves a request's raw `path` (see [`resolve_path`]).
+    pub fn of(raw: Option<&[u8]>) -> ReqPath {
+        match raw {
+            None => ReqPath::Absent,
+            Some(p) => match resolve_path(p) {
+                None => ReqPath::Climbs,
+                Some(p) => normalize_path(&p).map_or(ReqPath::Root, ReqPath::At),
+            },
+        }
+    }
+
+    /// The resolved path, if there is one.
+    pub fn as_deref(&self) -> Option<&[u8]> {
+        match self {
+            ReqPath::At(p) => Some(p),
+            _ => None,
+        }
+    }
+}
+
+/// Removes `.` and `..` segments as RFC 3986 §5.2.4 (remove_dot_segments) does; `None` when a
+/// `..` would climb above the root. Git hands helpers a URL's `%2e%2e` decoded, and curl
+/// resolves dot segments before it sends the request, so the path git names is not the
+/// path the server serves until this is done.
+pub fn resolve_path(path: &[u8]) -> Option<Vec<u8>> {
+    let mut out: Vec<&[u8]> = Vec::new();
+    let leading = path.first() == Some(&b'/');
+    let body = if leading { &path[1..] } else { path };
+    for seg in body.split(|&b| b == b'/') {
+        match seg {
+            b"." => {}
+            b".." => {
+                out.pop()?;
+            }
+            s => out.push(s),
+        }
+    }
+    let mut joined = out.join(&b'/');
+    if leading {
+        joined.insert(0, b'/');
+    }
+    Some(joined)
+}
+
 /// Whether a credential stored with `stored` path serves a request for `requested`.
 ///
 /// Host-wide credentials serve every request; a request without a path reaches only those;
@@ -164,6 +224,30 @@ mod tests {
         assert!(path_serves(Some(b"acme"), Some(b"acme/tool")));
         assert!(!path_serves(Some(b"acme"), Some(b"acme-corp/tool")));
         assert!(!path_serves(Some(b"acme/tool"), Some(b"acme")));
+    }
+
+    #[test]
+    fn dot_segments_are_resolved_and_climbing_fails_closed() {
+        let of = |p: &[u8]| ReqPath::of(Some(p));
+        assert_eq!(of(b"acme/../other/x"), ReqPath::At(b"other/x".to_vec()));
+        assert_eq!(
+            of(b"other/../acme/tool.git"),
+            ReqPath::At(b"acme/tool".to_vec())
+        );
+        assert_eq!(of(b"/acme/./tool/"), ReqPath::At(b"acme/tool".to_vec()));
+        assert_eq!(of(b"acme/tool/.."), ReqPath::At(b"acme".to_vec()));
+        assert_eq!(of(b"acme/.."), ReqPath::Root);
+        assert_eq!(of(b"/"), ReqPath::Root);
+        assert_eq!(of(b"../acme"), ReqPath::Climbs);
+        assert_eq!(of(b"/../acme"), ReqPath::Climbs);
+        assert_eq!(of(b"a/../../b"), ReqPath::Climbs);
+        assert_eq!(
+            of(b"a/.../b"),
+            ReqPath::At(b"a/.../b".to_vec()),
+            "only . and .."
+        );
+        assert_eq!(of(b"a/..b"), ReqPath::At(b"a/..b".to_vec()));
+        assert_eq!(ReqPath::of(None), ReqPath::Absent);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! stdout, stderr, clock, environment) into [`run`].
 
 pub mod app;
+pub mod chain;
 pub mod cli;
 pub mod config;
 pub mod display;
@@ -14,12 +15,15 @@ pub mod gitconfig;
 pub mod key;
 pub mod lock;
 pub mod people;
+pub mod process;
 pub mod protocol;
 pub mod record;
+pub mod rules;
 pub mod secret;
 pub mod store;
 pub mod time;
 pub mod warn;
 
 mod run;
-pub use run::{Process, run};
+pub use process::Process;
+pub use run::run;

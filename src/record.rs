@@ -39,8 +39,12 @@ pub struct Record {
     pub authtype: Option<Vec<u8>>,
     /// A pre-encoded credential for `authtype`.
     pub credential: Option<Secret>,
-    /// Unix seconds at which it expires; `None` for never.
+    /// The token's own expiry, Unix seconds (UTC): git's `password_expiry_utc`, the one given
+    /// to `add`, or the forge's. `None` for unknown or never. Handed to git.
     pub expires: Option<u64>,
+    /// When the `--ttl` policy forgets it, Unix seconds (UTC): the helper's own deadline,
+    /// never handed to git (DESIGN §4). `None` without a TTL.
+    pub ttl_expires: Option<u64>,
     /// When this token was stored (an identical re-store or an expiry update keeps it).
     pub stored: Stamp,
 }
@@ -61,11 +65,37 @@ impl Record {
                 other.oauth_refresh_token.as_ref(),
             )
             && self.expires == other.expires
+            && self.ttl_expires == other.ttl_expires
             && self.stored == other.stored
+    }
+
+    /// The credential's expiry (Unix seconds): the earliest of the token's own expiry and
+    /// the TTL deadline. What `list` shows.
+    pub fn expiry(&self) -> Option<u64> {
+        match (self.expires, self.ttl_expires) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// Whether the credential is expired at `now` (Unix seconds): expired when now ≥ expiry.
     pub fn is_expired(&self, now: u64) -> bool {
+        self.expiry().is_some_and(|e| now >= e)
+    }
+
+    /// Whether the token's own expiry has passed at `now` (not the TTL's).
+    pub fn token_expired(&self, now: u64) -> bool {
         self.expires.is_some_and(|e| now >= e)
+    }
+
+    /// Whether the `--ttl` policy has forgotten it at `now`.
+    pub fn ttl_lapsed(&self, now: u64) -> bool {
+        self.ttl_expires.is_some_and(|e| now >= e)
+    }
+
+    /// Whether another helper can renew it without a person: it carries an
+    /// `oauth_refresh_token` (git-credential-oauth and similar generators).
+    pub fn refreshable(&self) -> bool {
+        self.oauth_refresh_token.is_some()
     }
 }

@@ -5,10 +5,11 @@ use std::io::Read;
 use zeroize::Zeroizing;
 
 use super::{Args, Session, Spec};
-use crate::app::{self, Ctx};
+use crate::chain::Scope;
 use crate::cli::UsageError;
 use crate::error::{Error, Result};
 use crate::protocol::Request;
+use crate::rules;
 use crate::secret::Secret;
 use crate::time::{describe_remaining, format_datetime, parse_date, parse_duration};
 
@@ -83,36 +84,25 @@ pub(super) fn run(s: &mut Session<'_, '_>, args: &Args) -> Result<u8> {
         password_expiry_utc: expiry,
         ..Request::default()
     };
-    let stores: Vec<&dyn crate::store::Store> = s.stores.iter().map(|b| b.as_ref()).collect();
-    let mut ctx = Ctx {
-        now: s.p.now,
-        ttl: s.config.ttl,
-        warn: None,
-        warn_state: None,
-        notices: &mut *s.p.stderr,
-        fall_back: s.config.backend == crate::config::BackendChoice::Auto,
+    let new = rules::incoming(&req, s.p.now, s.config.ttl).ok_or_else(|| {
+        usage("the URL's path climbs above the root ('..'); write the path it means".into())
+    })?;
+    let scope = Scope::Host(&key.host);
+    let loaded = s.chain.load(scope)?;
+    let primary = s.chain.write_primary(
+        scope,
+        &loaded,
+        &mut |recs| rules::add(recs, &new),
+        &mut |recs| rules::retire(recs, &new),
+    )?;
+    let Some(primary) = primary else {
+        return Err(Error::Failed(format!(
+            "add: no store could take the token for {}",
+            key.display()
+        )));
     };
-    app::store(&stores, &req, &mut ctx)?;
-    // Where it went: the first store that answers with it (the file when the keychain is out
-    // of reach under auto).
-    let (stored, backend) = stores
-        .iter()
-        .find_map(|st| {
-            let rec = st
-                .load_host(&key.host)
-                .ok()?
-                .into_iter()
-                .find(|r| r.key == key)?;
-            Some((rec, st.backend().name()))
-        })
-        .ok_or_else(|| {
-            Error::Failed(format!(
-                "add: the token for {} was not stored",
-                key.display()
-            ))
-        })?;
-    let stored = Some(stored);
-    let expires = match stored.and_then(|r| r.expires) {
+    let backend = s.chain.backend(primary).name();
+    let expires = match new.expiry() {
         Some(e) => format!(
             "expires {}, {}",
             format_datetime(e),

@@ -67,8 +67,8 @@ pub(super) fn run(s: &mut Session<'_, '_>, args: &Args, notes: &[String]) -> Res
     let mut records = Vec::new();
     let auto = r.s.config.backend == crate::config::BackendChoice::Auto;
     let loaded: Vec<_> =
-        r.s.stores
-            .iter()
+        r.s.chain
+            .stores()
             .map(|st| {
                 let start = std::time::Instant::now();
                 (st.backend(), st.load_all(), start.elapsed())
@@ -104,7 +104,11 @@ pub(super) fn run(s: &mut Session<'_, '_>, args: &Args, notes: &[String]) -> Res
             Err(e) => r.line(Level::Problem, &e.to_string())?,
         }
     }
-    let expired: Vec<_> = records.iter().filter(|rec| rec.is_expired(now)).collect();
+    // An expired token with a refresh token is not a problem: another helper renews it.
+    let expired: Vec<_> = records
+        .iter()
+        .filter(|rec| rec.is_expired(now) && !rec.refreshable())
+        .collect();
     if !expired.is_empty() {
         let names = expired
             .iter()
@@ -114,7 +118,10 @@ pub(super) fn run(s: &mut Session<'_, '_>, args: &Args, notes: &[String]) -> Res
         r.line(Level::Problem, &format!("{} expired token(s) not yet pruned ({names}): run git credential-pat prune, and add fresh ones", expired.len()))?;
     }
     for rec in records.iter().filter(|rec| !rec.is_expired(now)) {
-        if let Some(e) = rec.expires.filter(|e| e - now <= warn) {
+        if let Some(e) = rec
+            .expires
+            .filter(|_| crate::rules::should_warn(rec, Some(warn), now))
+        {
             r.line(
                 Level::Note,
                 &format!(

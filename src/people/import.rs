@@ -6,11 +6,12 @@ use zeroize::Zeroizing;
 
 use super::url::CredUrl;
 use super::{Args, Session, Spec};
-use crate::app;
+use crate::chain::Scope;
 use crate::cli::UsageError;
 use crate::display::{count, escape_path};
 use crate::error::{Error, Result};
 use crate::record::Record;
+use crate::rules;
 use crate::secret::Secret;
 
 pub(super) const SPEC: Spec = Spec {
@@ -136,41 +137,39 @@ pub(super) fn run(s: &mut Session<'_, '_>, args: &Args) -> Result<u8> {
                 oauth_refresh_token: None,
                 authtype: None,
                 credential: None,
-                expires: app::initial_expiry(None, s.config.ttl, now),
+                expires: None,
+                ttl_expires: rules::ttl_deadline(s.config.ttl, now),
                 stored: now,
             });
         }
     }
-    let ttl = s.config.ttl;
-    // Into the first store that answers (under auto: the keychain, else the file).
-    let mut stored_in = None;
-    let mut last_err = None;
-    for store in &s.stores {
-        let result = store.update_all(&mut |recs| {
+    // Into the primary store (under auto: the keychain, else the file), retiring stale
+    // copies in later ones, as git's store does.
+    let loaded = s.chain.load(Scope::All)?;
+    let primary = s.chain.write_primary(
+        Scope::All,
+        &loaded,
+        &mut |recs| {
             let mut changed = false;
             for r in &records {
-                changed |= app::upsert(recs, r.clone(), None, ttl);
+                changed |= rules::upsert(recs, r.clone());
             }
             changed
-        });
-        match result {
-            Ok(_) => {
-                stored_in = Some(store.backend().name());
-                break;
+        },
+        &mut |recs| {
+            let mut changed = false;
+            for r in &records {
+                changed |= rules::retire(recs, r);
             }
-            Err(e)
-                if s.config.backend == crate::config::BackendChoice::Auto && e.is_unreachable() =>
-            {
-                last_err = Some(e);
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-    let backend = match (stored_in, last_err) {
-        (Some(b), _) => b,
-        (None, Some(e)) => return Err(e.into()),
-        (None, None) => return Err(Error::Failed("import: no store to import into".into())),
+            changed
+        },
+    )?;
+    let Some(primary) = primary else {
+        return Err(Error::Failed(
+            "import: no store could take the credentials".into(),
+        ));
     };
+    let backend = s.chain.backend(primary).name();
     let names = sources
         .iter()
         .map(|src| src.name.clone())

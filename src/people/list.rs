@@ -1,6 +1,7 @@
 //! `list [--json]`: what is stored, where, and until when. Never a token.
 
 use super::{Args, Session, Spec};
+use crate::chain::Scope;
 use crate::display::escape;
 use crate::error::Result;
 use crate::record::Record;
@@ -21,11 +22,12 @@ backend, expiry and the date stored. Tokens are never shown.
 
 /// Every credential of every store, sorted, with its backend.
 pub(super) fn all_rows(s: &mut Session<'_, '_>) -> Result<Vec<(Record, Backend)>> {
-    let per_store = s.each_store(|store| {
-        let backend = store.backend();
-        Ok(store.load_all()?.into_iter().map(move |r| (r, backend)))
-    })?;
-    let mut rows: Vec<(Record, Backend)> = per_store.into_iter().flatten().collect();
+    let loaded = s.chain.load(Scope::All)?;
+    let mut rows: Vec<(Record, Backend)> = Vec::new();
+    for l in loaded {
+        let backend = s.chain.backend(l.index);
+        rows.extend(l.records.into_iter().map(|r| (r, backend)));
+    }
     rows.sort_by(|a, b| a.0.key.cmp(&b.0.key));
     Ok(rows)
 }
@@ -44,7 +46,7 @@ pub(super) fn run(s: &mut Session<'_, '_>, args: &Args) -> Result<u8> {
                 r.key.path.as_deref().map_or("null".into(), json_str),
                 r.key.username.as_deref().map_or("null".into(), json_str),
                 backend.name(),
-                r.expires.map_or("null".into(), |e| e.to_string()),
+                r.expiry().map_or("null".into(), |e| e.to_string()),
                 r.stored.secs,
             ));
         }
@@ -53,8 +55,8 @@ pub(super) fn run(s: &mut Session<'_, '_>, args: &Args) -> Result<u8> {
     }
     if rows.is_empty() {
         let where_ = s
-            .stores
-            .iter()
+            .chain
+            .stores()
             .map(|st| st.backend().name())
             .collect::<Vec<_>>()
             .join(" or ");
@@ -81,7 +83,7 @@ pub(super) fn run(s: &mut Session<'_, '_>, args: &Args) -> Result<u8> {
         }
         .display();
         let user = r.key.username.as_deref().map_or("-".into(), escape);
-        let (expires, style) = match r.expires {
+        let (expires, style) = match r.expiry() {
             None => ("never".to_string(), ""),
             Some(e) if now >= e => (format!("{} (expired)", format_date(e)), "\x1b[31m"),
             Some(e) => {

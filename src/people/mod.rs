@@ -15,11 +15,11 @@ pub mod url;
 use std::collections::HashMap;
 use std::ffi::OsString;
 
+use crate::chain::Chain;
 use crate::cli::{self, Options, UsageError};
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::run::Process;
-use crate::store::Store;
+use crate::process::Process;
 
 /// A command's flags: name and whether it takes a value.
 struct Spec {
@@ -156,7 +156,7 @@ fn first_line(s: &str) -> &str {
 struct Session<'p, 'a> {
     p: &'p mut Process<'a>,
     config: Config,
-    stores: Vec<Box<dyn Store>>,
+    chain: Chain,
 }
 
 impl Session<'_, '_> {
@@ -168,28 +168,12 @@ impl Session<'_, '_> {
         let _ = writeln!(self.p.stderr, "git-credential-pat: {line}");
     }
 
-    /// Runs `f` on every store. Under `--backend=auto` a store that cannot be reached (the
-    /// keychain) is passed over with a note, as git's own calls pass over it.
-    fn each_store<T>(
-        &mut self,
-        mut f: impl FnMut(&dyn Store) -> Result<T, crate::store::Error>,
-    ) -> Result<Vec<T>> {
-        let auto = self.config.backend == crate::config::BackendChoice::Auto;
-        let mut out = Vec::new();
-        let mut notes = Vec::new();
-        for store in &self.stores {
-            match f(store.as_ref()) {
-                Ok(v) => out.push(v),
-                Err(e) if auto && e.is_unreachable() => {
-                    notes.push(format!("note: the keychain was passed over: {e}"))
-                }
-                Err(e) => return Err(e.into()),
-            }
+    /// Shows every note the backend chain gathered (an unreachable keychain passed over
+    /// included: a person asked, so a person is told).
+    fn flush_notes(&mut self) {
+        for note in self.chain.take_notes() {
+            self.err(&note.to_string());
         }
-        for n in notes {
-            self.err(&n);
-        }
-        Ok(out)
     }
 }
 
@@ -213,27 +197,24 @@ pub fn run(name: &str, before: Options, args: Vec<OsString>, p: &mut Process<'_>
         let _ = writeln!(p.stderr, "git-credential-pat: {n}");
     }
     let config = Config::resolve_with(&args.options, p.env, &helper)?;
-    let mut stores = crate::run::open_stores(&config)?;
-    let no_bus = config.backend == crate::config::BackendChoice::Auto
-        && !crate::run::keychain_store(&config).is_configured();
-    if no_bus && name != "add" {
-        // Under auto without any session bus there is no keychain to speak of: the people's
-        // commands read the file alone, quietly (`doctor` says why). `add` keeps it so that
-        // falling back to the file is reported as git's own store reports it.
-        stores.retain(|st| st.backend() != crate::store::Backend::Keychain);
-        if name == "doctor" {
-            notes.push(
-                "note: no session bus is configured (DBUS_SESSION_BUS_ADDRESS, $XDG_RUNTIME_DIR/bus), so auto keeps tokens in the file".into(),
-            );
-        }
+    let mut chain = Chain::open(&config);
+    // Under auto without any session bus there is no keychain to speak of: the people's
+    // commands read the file alone, quietly (`doctor` says why). `add` keeps it so that
+    // falling back to the file is reported as git's own store reports it.
+    if name != "add" && chain.drop_unconfigured_keychain(&config) && name == "doctor" {
+        notes.push(
+            "note: no session bus is configured (DBUS_SESSION_BUS_ADDRESS, $XDG_RUNTIME_DIR/bus), so auto keeps tokens in the file".into(),
+        );
     }
-    let mut s = Session { p, config, stores };
-    match name {
+    let mut s = Session { p, config, chain };
+    let code = match name {
         "add" => add::run(&mut s, &args),
         "list" => list::run(&mut s, &args),
         "remove" => remove::run(&mut s, &args),
         "prune" => remove::prune(&mut s),
         "import" => import::run(&mut s, &args),
         _ => doctor::run(&mut s, &args, &notes),
-    }
+    };
+    s.flush_notes();
+    code
 }

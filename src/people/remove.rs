@@ -1,8 +1,11 @@
 //! `remove URL` (exactly that key) and `prune` (every expired credential).
 
 use super::{Args, Session, Spec};
+use crate::chain::Scope;
 use crate::display::count;
 use crate::error::Result;
+use crate::rules;
+use crate::store::Backend;
 use crate::time::format_datetime;
 
 pub(super) const SPEC: Spec = Spec {
@@ -26,23 +29,15 @@ Removes every expired credential from every store and lists what it removed.",
 pub(super) fn run(s: &mut Session<'_, '_>, args: &Args) -> Result<u8> {
     let (url, user) = super::url_and_user("remove", args)?;
     let target = url.key(None);
-    let mut removed = Vec::new();
-    s.each_store(|store| {
-        store.update_host(&target.host, &mut |recs| {
-            let before = recs.len();
-            recs.retain(|r| {
-                let hit = r.key.path == target.path
-                    && user
-                        .as_ref()
-                        .is_none_or(|u| r.key.username.as_ref() == Some(u));
-                if hit {
-                    removed.push((r.key.display(), store.backend().name()));
-                }
-                !hit
-            });
-            recs.len() != before
-        })
-    })?;
+    let mut removed: Vec<(String, Backend)> = Vec::new();
+    s.chain
+        .apply_each(Scope::Host(&target.host), &mut |backend, recs| {
+            // Called once to plan and once under the lock: report the last call.
+            removed.retain(|(_, b)| *b != backend);
+            let gone = rules::remove(recs, target.path.as_deref(), user.as_deref());
+            removed.extend(gone.iter().map(|r| (r.key.display(), backend)));
+            !gone.is_empty()
+        })?;
     let shown = crate::key::Key {
         username: user.clone(),
         ..target
@@ -53,7 +48,7 @@ pub(super) fn run(s: &mut Session<'_, '_>, args: &Args) -> Result<u8> {
         return Ok(1);
     }
     for (what, backend) in &removed {
-        s.out(&format!("removed {what} ({backend})"))?;
+        s.out(&format!("removed {what} ({})", backend.name()))?;
     }
     s.out(&format!("{} removed", count(removed.len(), "credential")))?;
     Ok(0)
@@ -61,27 +56,21 @@ pub(super) fn run(s: &mut Session<'_, '_>, args: &Args) -> Result<u8> {
 
 pub(super) fn prune(s: &mut Session<'_, '_>) -> Result<u8> {
     let now = s.p.now.secs;
-    let mut removed = Vec::new();
-    s.each_store(|store| {
-        store.update_all(&mut |recs| {
-            let before = recs.len();
-            recs.retain(|r| {
-                if r.is_expired(now) {
-                    removed.push((
-                        r.key.display(),
-                        r.expires.unwrap_or(now),
-                        store.backend().name(),
-                    ));
-                    return false;
-                }
-                true
-            });
-            recs.len() != before
-        })
+    let mut removed: Vec<(String, u64, Backend)> = Vec::new();
+    s.chain.apply_each(Scope::All, &mut |backend, recs| {
+        // Called once to plan and once under the lock: report the last call.
+        removed.retain(|r| r.2 != backend);
+        let gone = rules::prune(recs, now);
+        removed.extend(
+            gone.iter()
+                .map(|r| (r.key.display(), r.expiry().unwrap_or(now), backend)),
+        );
+        !gone.is_empty()
     })?;
     for (what, when, backend) in &removed {
         s.out(&format!(
-            "removed {what} ({backend}, expired {})",
+            "removed {what} ({}, expired {})",
+            backend.name(),
             format_datetime(*when)
         ))?;
     }

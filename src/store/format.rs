@@ -69,6 +69,9 @@ pub fn encode(rec: &Record) -> Zeroizing<Vec<u8>> {
     if let Some(e) = rec.expires {
         out.extend_from_slice(format!(" expires={e}").as_bytes());
     }
+    if let Some(e) = rec.ttl_expires {
+        out.extend_from_slice(format!(" ttl_expires={e}").as_bytes());
+    }
     if let Some(a) = &rec.authtype {
         out.extend_from_slice(b" authtype=");
         encode_into(&mut out, a, false);
@@ -126,6 +129,7 @@ pub fn decode(line: &[u8]) -> Result<Record, Reason> {
         authtype: None,
         credential: None,
         expires: None,
+        ttl_expires: None,
         stored: Stamp::default(),
     };
     let mut saw_stored = false;
@@ -141,6 +145,9 @@ pub fn decode(line: &[u8]) -> Result<Record, Reason> {
                 saw_stored = true;
             }
             b"expires" => rec.expires = Some(parse_u64(value).ok_or("invalid expires=")?),
+            b"ttl_expires" => {
+                rec.ttl_expires = Some(parse_u64(value).ok_or("invalid ttl_expires=")?);
+            }
             b"authtype" => rec.authtype = Some(decode_field(value)?.to_vec()),
             b"password" => rec.password = Some(decode_secret(value)?),
             b"credential" => rec.credential = Some(decode_secret(value)?),
@@ -234,6 +241,7 @@ mod tests {
             authtype: None,
             credential: None,
             expires: None,
+            ttl_expires: None,
             stored: Stamp {
                 secs: 1_764_000_000,
                 nanos: 5,

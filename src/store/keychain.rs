@@ -622,6 +622,7 @@ mod tests {
             authtype: None,
             credential: None,
             expires: None,
+            ttl_expires: None,
             stored: Stamp::default(),
         };
         let e = corrupt(&account(&rec.key), "unknown attribute");

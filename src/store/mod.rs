@@ -6,6 +6,7 @@
 
 pub mod file;
 pub mod format;
+pub mod heap;
 pub mod keychain;
 
 use std::path::PathBuf;

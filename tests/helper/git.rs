@@ -134,14 +134,19 @@ fn git_carries_expiry_and_refresh_token_through() {
 
 #[test]
 fn an_expired_token_makes_git_ask_again() {
-    let (w, _) = world("expired", "--ttl=1");
+    let (w, _) = world("expired", "");
+    let soon = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 2;
     git_ok(
         &w,
         &["credential", "approve"],
-        "protocol=https\nhost=h\nusername=u\npassword=t\n",
+        &format!("protocol=https\nhost=h\nusername=u\npassword=t\npassword_expiry_utc={soon}\n"),
     );
     assert!(fill(&w, "protocol=https\nhost=h\n").is_some());
-    std::thread::sleep(std::time::Duration::from_millis(2100));
+    std::thread::sleep(std::time::Duration::from_millis(3100));
     let out = w.run_git(&["credential", "fill"], "protocol=https\nhost=h\n");
     let err = text(&out.stderr);
     assert!(!out.status.success());
