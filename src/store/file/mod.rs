@@ -1,0 +1,264 @@
+//! The plain-text file backend: one private, sorted, versioned file (see [`super::format`]).
+//!
+//! - Every read and write first checks that the file is private ([`crate::fsperm`]); a loose
+//!   file is an alarm, not something to fix silently.
+//! - Readers take no lock: writers replace the file by `rename`, so a reader sees the old or
+//!   the new file, never a torn one.
+//! - Writers hold an exclusive lock on `FILE.lock` (bounded wait), copy the unchanged byte
+//!   ranges of the old file into `FILE.tmp` (in the kernel, never through our memory), write
+//!   the one host group that changed, fsync, rename, and fsync the directory.
+//! - Lookups binary-search the sorted file with positioned reads, so a `get` costs the same
+//!   at one credential as at a hundred thousand.
+
+mod fsio;
+mod search;
+
+use std::fs::File;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use zeroize::Zeroizing;
+
+use super::format::{self, HEADER, HEADER_PREFIX};
+use super::{Backend, Error, Store, Update};
+use crate::fsperm;
+use crate::key::HostKey;
+use crate::record::Record;
+use fsio::{
+    copy_range, create_options, is_symlink_error, open_nofollow, read_at, set_private, sync_dir,
+};
+
+pub(crate) use fsio::lock_exclusive;
+pub use fsio::{LOCK_WAIT, create_private_dir};
+
+/// The plain-text credentials file.
+pub struct FileStore {
+    path: PathBuf,
+}
+
+/// An opened, checked credentials file.
+struct Opened {
+    file: File,
+    len: u64,
+    /// Offset of the first record line (0 for an empty file).
+    data_start: u64,
+}
+
+impl FileStore {
+    /// A store at `path`; nothing is touched until the first operation.
+    pub fn new(path: PathBuf) -> FileStore {
+        FileStore { path }
+    }
+
+    /// The credentials file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Whether the credentials file exists (without following a symlink).
+    pub fn exists(&self) -> bool {
+        self.path.symlink_metadata().is_ok()
+    }
+
+    fn dir(&self) -> PathBuf {
+        match self.path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        }
+    }
+
+    fn sibling(&self, suffix: &str) -> PathBuf {
+        let mut s = self.path.as_os_str().to_owned();
+        s.push(suffix);
+        PathBuf::from(s)
+    }
+
+    fn io_err(&self, op: &'static str, path: &Path) -> impl FnOnce(io::Error) -> Error {
+        let path = path.to_path_buf();
+        move |source| Error::Io { op, path, source }
+    }
+
+    /// Opens the file for reading after checking it and its directory; `None` if it does not
+    /// exist.
+    fn open_checked(&self) -> Result<Option<Opened>, Error> {
+        let file = match open_nofollow(&self.path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) if is_symlink_error(&e) => {
+                return Err(Error::Insecure {
+                    path: self.path.clone(),
+                    problem: fsperm::Problem::Symlink,
+                });
+            }
+            Err(e) => return Err(self.io_err("open", &self.path)(e)),
+        };
+        let dir = self.dir();
+        if let Err(problem) = fsperm::check_dir(&dir).map_err(self.io_err("inspect", &dir))? {
+            return Err(Error::Insecure { path: dir, problem });
+        }
+        let meta = file
+            .metadata()
+            .map_err(self.io_err("inspect", &self.path))?;
+        if let Err(problem) = fsperm::check_file(&meta) {
+            return Err(Error::Insecure {
+                path: self.path.clone(),
+                problem,
+            });
+        }
+        let len = meta.len();
+        let mut opened = Opened {
+            file,
+            len,
+            data_start: 0,
+        };
+        if len > 0 {
+            let head = read_at(&opened.file, 0, HEADER.len().min(len as usize))
+                .map_err(self.io_err("read", &self.path))?;
+            if head[..] == *HEADER {
+                opened.data_start = HEADER.len() as u64;
+            } else if head.starts_with(HEADER_PREFIX) {
+                let v: Vec<u8> = head[HEADER_PREFIX.len()..]
+                    .iter()
+                    .take_while(|b| b.is_ascii_alphanumeric())
+                    .copied()
+                    .collect();
+                return Err(Error::NewerFormat {
+                    path: self.path.clone(),
+                    version: crate::display::escape(&v),
+                });
+            } else {
+                return Err(Error::NotOurs {
+                    path: self.path.clone(),
+                });
+            }
+        }
+        Ok(Some(opened))
+    }
+
+    /// Creates the directory (0700, whatever the umask) if needed and checks it.
+    fn ensure_dir(&self) -> Result<(), Error> {
+        let dir = self.dir();
+        if !dir.exists() {
+            create_private_dir(&dir).map_err(self.io_err("create directory", &dir))?;
+        }
+        if let Err(problem) = fsperm::check_dir(&dir).map_err(self.io_err("inspect", &dir))? {
+            return Err(Error::Insecure { path: dir, problem });
+        }
+        Ok(())
+    }
+
+    /// Takes the writers' lock, waiting at most [`LOCK_WAIT`].
+    fn lock(&self) -> Result<File, Error> {
+        lock_exclusive(self.sibling(".lock"))
+    }
+
+    /// Writes a new file through `fill` and renames it over the old one.
+    fn replace_with(&self, fill: impl FnOnce(&mut File) -> io::Result<()>) -> Result<(), Error> {
+        let tmp = self.sibling(".tmp");
+        // Under the lock nobody else uses the temp name; a leftover is from a crash.
+        match std::fs::remove_file(&tmp) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                return Err(self.io_err("remove", &tmp)(e));
+            }
+            _ => {}
+        }
+        let result = (|| {
+            let mut f = create_options().write(true).create_new(true).open(&tmp)?;
+            set_private(&f)?;
+            fill(&mut f)?;
+            f.sync_all()?;
+            drop(f);
+            std::fs::rename(&tmp, &self.path)?;
+            sync_dir(&self.dir())
+        })();
+        result.map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            self.io_err("write", &self.path)(e)
+        })
+    }
+}
+
+impl Store for FileStore {
+    fn backend(&self) -> Backend {
+        Backend::File
+    }
+
+    fn exists(&self) -> bool {
+        FileStore::exists(self)
+    }
+
+    fn location(&self) -> Option<String> {
+        Some(crate::display::escape_path(&self.path))
+    }
+
+    fn load_host(&self, host: &HostKey) -> Result<Vec<Record>, Error> {
+        match self.open_checked()? {
+            None => Ok(Vec::new()),
+            Some(o) => Ok(self.read_group(&o, &format::group_prefix(host))?.0),
+        }
+    }
+
+    fn update_host(&self, host: &HostKey, update: &mut Update<'_>) -> Result<bool, Error> {
+        self.ensure_dir()?;
+        let _lock = self.lock()?;
+        let opened = self.open_checked()?;
+        let prefix = format::group_prefix(host);
+        let (mut records, (start, end)) = match &opened {
+            Some(o) => self.read_group(o, &prefix)?,
+            None => (Vec::new(), (0, 0)),
+        };
+        if !update(&mut records) {
+            return Ok(false);
+        }
+        let lines = encode_sorted(&records);
+        debug_assert!(lines.iter().all(|l| l.starts_with(&prefix)));
+        self.replace_with(|tmp| {
+            match &opened {
+                Some(o) if o.data_start > 0 => copy_range(&o.file, 0, start, tmp)?,
+                _ => tmp.write_all(HEADER)?,
+            }
+            for line in &lines {
+                tmp.write_all(line)?;
+            }
+            if let Some(o) = &opened {
+                copy_range(&o.file, end, o.len, tmp)?;
+            }
+            Ok(())
+        })?;
+        Ok(true)
+    }
+
+    fn load_all(&self) -> Result<Vec<Record>, Error> {
+        match self.open_checked()? {
+            None => Ok(Vec::new()),
+            Some(o) => self.read_all(&o),
+        }
+    }
+
+    fn update_all(&self, update: &mut Update<'_>) -> Result<bool, Error> {
+        self.ensure_dir()?;
+        let _lock = self.lock()?;
+        let mut records = match self.open_checked()? {
+            None => Vec::new(),
+            Some(o) => self.read_all(&o)?,
+        };
+        if !update(&mut records) {
+            return Ok(false);
+        }
+        let lines = encode_sorted(&records);
+        self.replace_with(|tmp| {
+            tmp.write_all(HEADER)?;
+            for line in &lines {
+                tmp.write_all(line)?;
+            }
+            Ok(())
+        })?;
+        Ok(true)
+    }
+}
+
+fn encode_sorted(records: &[Record]) -> Vec<Zeroizing<Vec<u8>>> {
+    let mut lines: Vec<_> = records.iter().map(format::encode).collect();
+    lines.sort_by(|a, b| a[..].cmp(&b[..]));
+    lines
+}
