@@ -7,6 +7,9 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+/// Which requests reach which credentials through git: no copies, scoped erases, refresh
+/// tokens, no-op writes, dot segments, TTL as policy.
+mod credential_model;
 /// The man page and shell completions.
 mod docs;
 /// Expiry: git's expiry, --ttl, eviction and warnings.
