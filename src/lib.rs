@@ -14,6 +14,7 @@ pub mod fsperm;
 pub mod gitconfig;
 pub mod key;
 pub mod lock;
+pub mod manage;
 pub mod people;
 pub mod process;
 pub mod protocol;

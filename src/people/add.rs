@@ -5,7 +5,6 @@ use std::io::Read;
 use zeroize::Zeroizing;
 
 use super::{Args, Session, Spec};
-use crate::chain::Scope;
 use crate::cli::UsageError;
 use crate::error::{Error, Result};
 use crate::protocol::Request;
@@ -87,21 +86,13 @@ pub(super) fn run(s: &mut Session<'_, '_>, args: &Args) -> Result<u8> {
     let new = rules::incoming(&req, s.p.now, s.config.ttl).ok_or_else(|| {
         usage("the URL's path climbs above the root ('..'); write the path it means".into())
     })?;
-    let scope = Scope::Host(&key.host);
-    let loaded = s.chain.load(scope)?;
-    let primary = s.chain.write_primary(
-        scope,
-        &loaded,
-        &mut |recs| rules::add(recs, &new),
-        &mut |recs| rules::retire(recs, &new),
-    )?;
-    let Some(primary) = primary else {
+    let Some(backend) = crate::manage::add(&mut s.chain, &new)? else {
         return Err(Error::Failed(format!(
             "add: no store could take the token for {}",
             key.display()
         )));
     };
-    let backend = s.chain.backend(primary).name();
+    let backend = backend.name();
     let expires = match new.expiry() {
         Some(e) => format!(
             "expires {}, {}",

@@ -6,7 +6,6 @@ use zeroize::Zeroizing;
 
 use super::url::CredUrl;
 use super::{Args, Session, Spec};
-use crate::chain::Scope;
 use crate::cli::UsageError;
 use crate::display::{count, escape_path};
 use crate::error::{Error, Result};
@@ -145,31 +144,12 @@ pub(super) fn run(s: &mut Session<'_, '_>, args: &Args) -> Result<u8> {
     }
     // Into the primary store (under auto: the keychain, else the file), retiring stale
     // copies in later ones, as git's store does.
-    let loaded = s.chain.load(Scope::All)?;
-    let primary = s.chain.write_primary(
-        Scope::All,
-        &loaded,
-        &mut |recs| {
-            let mut changed = false;
-            for r in &records {
-                changed |= rules::upsert(recs, r.clone());
-            }
-            changed
-        },
-        &mut |recs| {
-            let mut changed = false;
-            for r in &records {
-                changed |= rules::retire(recs, r);
-            }
-            changed
-        },
-    )?;
-    let Some(primary) = primary else {
+    let Some(backend) = crate::manage::import(&mut s.chain, &records)? else {
         return Err(Error::Failed(
             "import: no store could take the credentials".into(),
         ));
     };
-    let backend = s.chain.backend(primary).name();
+    let backend = backend.name();
     let names = sources
         .iter()
         .map(|src| src.name.clone())

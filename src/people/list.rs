@@ -1,11 +1,8 @@
 //! `list [--json]`: what is stored, where, and until when. Never a token.
 
 use super::{Args, Session, Spec};
-use crate::chain::Scope;
 use crate::display::escape;
 use crate::error::Result;
-use crate::record::Record;
-use crate::store::Backend;
 use crate::time::{describe_remaining, format_date};
 
 pub(super) const SPEC: Spec = Spec {
@@ -20,20 +17,8 @@ backend, expiry and the date stored. Tokens are never shown.
     positional: (0, 0),
 };
 
-/// Every credential of every store, sorted, with its backend.
-pub(super) fn all_rows(s: &mut Session<'_, '_>) -> Result<Vec<(Record, Backend)>> {
-    let loaded = s.chain.load(Scope::All)?;
-    let mut rows: Vec<(Record, Backend)> = Vec::new();
-    for l in loaded {
-        let backend = s.chain.backend(l.index);
-        rows.extend(l.records.into_iter().map(|r| (r, backend)));
-    }
-    rows.sort_by(|a, b| a.0.key.cmp(&b.0.key));
-    Ok(rows)
-}
-
 pub(super) fn run(s: &mut Session<'_, '_>, args: &Args) -> Result<u8> {
-    let rows = all_rows(s)?;
+    let rows = crate::manage::list(&mut s.chain)?;
     let now = s.p.now.secs;
     if args.flag("--json") {
         let mut out = String::from("[");

@@ -1,11 +1,8 @@
 //! `remove URL` (exactly that key) and `prune` (every expired credential).
 
 use super::{Args, Session, Spec};
-use crate::chain::Scope;
 use crate::display::count;
 use crate::error::Result;
-use crate::rules;
-use crate::store::Backend;
 use crate::time::format_datetime;
 
 pub(super) const SPEC: Spec = Spec {
@@ -29,15 +26,12 @@ Removes every expired credential from every store and lists what it removed.",
 pub(super) fn run(s: &mut Session<'_, '_>, args: &Args) -> Result<u8> {
     let (url, user) = super::url_and_user("remove", args)?;
     let target = url.key(None);
-    let mut removed: Vec<(String, Backend)> = Vec::new();
-    s.chain
-        .apply_each(Scope::Host(&target.host), &mut |backend, recs| {
-            // Called once to plan and once under the lock: report the last call.
-            removed.retain(|(_, b)| *b != backend);
-            let gone = rules::remove(recs, target.path.as_deref(), user.as_deref());
-            removed.extend(gone.iter().map(|r| (r.key.display(), backend)));
-            !gone.is_empty()
-        })?;
+    let removed = crate::manage::remove(
+        &mut s.chain,
+        &target.host,
+        target.path.as_deref(),
+        user.as_deref(),
+    )?;
     let shown = crate::key::Key {
         username: user.clone(),
         ..target
@@ -47,8 +41,12 @@ pub(super) fn run(s: &mut Session<'_, '_>, args: &Args) -> Result<u8> {
         s.err(&format!("no credential is stored for {shown}"));
         return Ok(1);
     }
-    for (what, backend) in &removed {
-        s.out(&format!("removed {what} ({})", backend.name()))?;
+    for (rec, backend) in &removed {
+        s.out(&format!(
+            "removed {} ({})",
+            rec.key.display(),
+            backend.name()
+        ))?;
     }
     s.out(&format!("{} removed", count(removed.len(), "credential")))?;
     Ok(0)
@@ -56,22 +54,13 @@ pub(super) fn run(s: &mut Session<'_, '_>, args: &Args) -> Result<u8> {
 
 pub(super) fn prune(s: &mut Session<'_, '_>) -> Result<u8> {
     let now = s.p.now.secs;
-    let mut removed: Vec<(String, u64, Backend)> = Vec::new();
-    s.chain.apply_each(Scope::All, &mut |backend, recs| {
-        // Called once to plan and once under the lock: report the last call.
-        removed.retain(|r| r.2 != backend);
-        let gone = rules::prune(recs, now);
-        removed.extend(
-            gone.iter()
-                .map(|r| (r.key.display(), r.expiry().unwrap_or(now), backend)),
-        );
-        !gone.is_empty()
-    })?;
-    for (what, when, backend) in &removed {
+    let removed = crate::manage::prune(&mut s.chain, now)?;
+    for (rec, backend) in &removed {
         s.out(&format!(
-            "removed {what} ({}, expired {})",
+            "removed {} ({}, expired {})",
+            rec.key.display(),
             backend.name(),
-            format_datetime(*when)
+            format_datetime(rec.expiry().unwrap_or(now))
         ))?;
     }
     s.out(&format!(

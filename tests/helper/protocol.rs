@@ -412,14 +412,16 @@ fn erase_with_a_path_reaches_the_scoped_token_that_served_it() {
 }
 
 #[test]
-fn a_rejected_token_is_erased_from_every_path_it_was_stored_under() {
+fn a_rejected_token_is_erased_where_it_serves_and_leaves_no_copy_behind() {
     let p = Pat::new("erasecopies");
-    // git stores a working token under each repository path it served.
+    // git stores a working token under each repository path it served: the store rule
+    // keeps one credential, so the rejection has no copy to miss.
     for path in ["umbrella", "umbrella/lab.git", "umbrella/kit.git"] {
         p.store(&format!(
             "protocol=https\nhost=h\npath={path}\nusername=bob\npassword=revoked\n"
         ));
     }
+    assert_eq!(p.contents().matches("password=revoked").count(), 1);
     p.store("protocol=https\nhost=h\npath=umbrella/new\nusername=bob\npassword=fresh\n");
     p.store("protocol=https\nhost=other\npath=umbrella\nusername=bob\npassword=revoked\n");
     p.erase("protocol=https\nhost=h\npath=umbrella/lab.git\nusername=bob\npassword=revoked\n");

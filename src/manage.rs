@@ -1,0 +1,101 @@
+//! The people's actions on stored credentials, `add`, `remove`, `prune`, `import` and
+//! `list`: the [`crate::rules`] run over the backend [`Chain`]. No parsing and no printing:
+//! the people's commands parse their arguments, call one of these, and print what it
+//! returns.
+
+use crate::chain::{Chain, Scope};
+use crate::key::HostKey;
+use crate::record::Record;
+use crate::rules;
+use crate::store::{Backend, Error};
+
+/// A credential and the backend that holds (or held) it.
+pub type Placed = (Record, Backend);
+
+/// `add`: stores `new` in the primary store, replacing the token at its key and the
+/// per-repository copies of that token ([`rules::add`]); a later store's stale copy is
+/// retired. Returns the backend it went to, `None` when no store could be reached.
+pub fn add(chain: &mut Chain, new: &Record) -> Result<Option<Backend>, Error> {
+    let scope = Scope::Host(&new.key.host);
+    let loaded = chain.load(scope)?;
+    let primary = chain.write_primary(
+        scope,
+        &loaded,
+        &mut |recs| rules::add(recs, new),
+        &mut |recs| rules::retire(recs, new),
+    )?;
+    Ok(primary.map(|i| chain.backend(i)))
+}
+
+/// `remove`: from every store, the credentials stored exactly at `path` (`None`: the
+/// host-wide ones) of `user` (`None`: every user's) on `host`, with their per-repository
+/// copies ([`rules::remove`]). Returns what was removed, and from where.
+pub fn remove(
+    chain: &mut Chain,
+    host: &HostKey,
+    path: Option<&[u8]>,
+    user: Option<&[u8]>,
+) -> Result<Vec<Placed>, Error> {
+    let mut removed: Vec<Placed> = Vec::new();
+    chain.apply_each(Scope::Host(host), &mut |backend, recs| {
+        // Called once to plan and once under the lock: report the last call.
+        removed.retain(|(_, b)| *b != backend);
+        let gone = rules::remove(recs, path, user);
+        let any = !gone.is_empty();
+        removed.extend(gone.into_iter().map(|r| (r, backend)));
+        any
+    })?;
+    Ok(removed)
+}
+
+/// `prune`: every credential expired at `now` (Unix seconds), from every store. Returns what
+/// was removed, and from where.
+pub fn prune(chain: &mut Chain, now: u64) -> Result<Vec<Placed>, Error> {
+    let mut removed: Vec<Placed> = Vec::new();
+    chain.apply_each(Scope::All, &mut |backend, recs| {
+        removed.retain(|(_, b)| *b != backend);
+        let gone = rules::prune(recs, now);
+        let any = !gone.is_empty();
+        removed.extend(gone.into_iter().map(|r| (r, backend)));
+        any
+    })?;
+    Ok(removed)
+}
+
+/// `import`: upserts `records` into the primary store ([`rules::upsert`], one key each),
+/// retiring later stores' stale copies as `add` does. Returns the backend they went to,
+/// `None` when no store could be reached.
+pub fn import(chain: &mut Chain, records: &[Record]) -> Result<Option<Backend>, Error> {
+    let loaded = chain.load(Scope::All)?;
+    let primary = chain.write_primary(
+        Scope::All,
+        &loaded,
+        &mut |recs| {
+            let mut changed = false;
+            for r in records {
+                changed |= rules::upsert(recs, r.clone());
+            }
+            changed
+        },
+        &mut |recs| {
+            let mut changed = false;
+            for r in records {
+                changed |= rules::retire(recs, r);
+            }
+            changed
+        },
+    )?;
+    Ok(primary.map(|i| chain.backend(i)))
+}
+
+/// `list`: every credential of every reachable store, sorted by protocol, host, path and
+/// username, with its backend.
+pub fn list(chain: &mut Chain) -> Result<Vec<Placed>, Error> {
+    let mut rows: Vec<Placed> = Vec::new();
+    for l in chain.load(Scope::All)? {
+        let backend = chain.backend(l.index);
+        rows.extend(l.records.into_iter().map(|r| (r, backend)));
+    }
+    rows.sort_by(|a, b| a.0.key.cmp(&b.0.key));
+    Ok(rows)
+}
