@@ -362,7 +362,7 @@ static OPS: AtomicUsize = AtomicUsize::new(0);
 /// Every get of the universe, through the real chain (which evicts) and the model (which
 /// evicts the same), compared.
 fn compare_all(real: &Real<'_>, model: &mut Model, now: Stamp) -> Result<(), TestCaseError> {
-    for host in 0..HOSTS.len() {
+    for (host, name) in HOSTS.iter().enumerate() {
         for path in std::iter::once(None).chain(REQ_PATHS.iter().map(|p| Some(*p))) {
             for user in [None, Some(0), Some(1)] {
                 let got = real.get(&request(host, path, user, None, None), now);
@@ -371,7 +371,7 @@ fn compare_all(real: &Real<'_>, model: &mut Model, now: Stamp) -> Result<(), Tes
                     &got,
                     &want,
                     "get host={} path={:?} user={:?}",
-                    HOSTS[host],
+                    name,
                     path,
                     user
                 );
