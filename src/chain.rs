@@ -309,3 +309,6 @@ pub fn keychain_store(config: &Config) -> KeychainStore {
         .or_else(|| config.file.parent().map(Into::into));
     KeychainStore::new(dir.unwrap_or_default().join("keychain.lock"))
 }
+
+#[cfg(test)]
+mod tests;

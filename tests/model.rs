@@ -511,7 +511,7 @@ fn the_chain_agrees_with_the_model_over_ten_thousand_random_operations() {
             let heap = std::rc::Rc::new(HeapStore::new(Backend::File));
             let make = {
                 let heap = heap.clone();
-                move || Box::new(Shared(heap.clone())) as Box<dyn Store>
+                move || Box::new(heap.clone()) as Box<dyn Store>
             };
             run_ops(&Real { store: &make }, &ops)
         })
@@ -536,32 +536,4 @@ fn the_file_backend_agrees_with_the_model() {
         })
         .unwrap();
     let _ = std::fs::remove_dir_all(&base);
-}
-
-/// One heap store shared by every run of a case, as a file is.
-struct Shared(std::rc::Rc<HeapStore>);
-
-impl Store for Shared {
-    fn backend(&self) -> Backend {
-        self.0.backend()
-    }
-    fn load_host(&self, host: &HostKey) -> Result<Vec<Record>, git_credential_pat::store::Error> {
-        self.0.load_host(host)
-    }
-    fn update_host(
-        &self,
-        host: &HostKey,
-        update: &mut git_credential_pat::store::Update<'_>,
-    ) -> Result<bool, git_credential_pat::store::Error> {
-        self.0.update_host(host, update)
-    }
-    fn load_all(&self) -> Result<Vec<Record>, git_credential_pat::store::Error> {
-        self.0.load_all()
-    }
-    fn update_all(
-        &self,
-        update: &mut git_credential_pat::store::Update<'_>,
-    ) -> Result<bool, git_credential_pat::store::Error> {
-        self.0.update_all(update)
-    }
 }

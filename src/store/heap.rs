@@ -107,3 +107,30 @@ impl Store for HeapStore {
         !self.groups.borrow().is_empty() || self.writes.get() > 0
     }
 }
+
+/// A shared handle, so a test can hand the store to a chain and still look inside it.
+impl Store for std::rc::Rc<HeapStore> {
+    fn backend(&self) -> Backend {
+        self.as_ref().backend()
+    }
+
+    fn load_host(&self, host: &HostKey) -> Result<Vec<Record>, Error> {
+        self.as_ref().load_host(host)
+    }
+
+    fn update_host(&self, host: &HostKey, update: &mut Update<'_>) -> Result<bool, Error> {
+        self.as_ref().update_host(host, update)
+    }
+
+    fn load_all(&self) -> Result<Vec<Record>, Error> {
+        self.as_ref().load_all()
+    }
+
+    fn update_all(&self, update: &mut Update<'_>) -> Result<bool, Error> {
+        self.as_ref().update_all(update)
+    }
+
+    fn exists(&self) -> bool {
+        self.as_ref().exists()
+    }
+}
