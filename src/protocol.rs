@@ -32,16 +32,17 @@ pub enum ParseError {
     NulByte {
         /// 1-based line number.
         line: usize,
-        /// The key of the line (escaped), or `?` when the key itself is unreadable.
-        key: String,
+        /// The key of the line when it is one of git's ([`known_key`]), else a description:
+        /// anything else on the line may be a token.
+        key: &'static str,
     },
     /// A CR byte anywhere in a line: a lone CR is how CVE-2024-52006 injected lines.
     #[error("refused request: line {line} ({key}) contains a carriage return")]
     CarriageReturn {
         /// 1-based line number.
         line: usize,
-        /// The key of the line (escaped).
-        key: String,
+        /// The key of the line when it is one of git's ([`known_key`]), else a description.
+        key: &'static str,
     },
     /// A line over [`MAX_LINE`] bytes.
     #[error("refused request: line {line} is longer than {MAX_LINE} bytes")]
@@ -60,6 +61,34 @@ pub enum ParseError {
         /// The key.
         key: &'static str,
     },
+}
+
+/// The keys git's credential protocol defines (gitcredentials(7), git-credential(1)). A
+/// refused line is named by its key only when the key is one of these: a line with no known
+/// key may be a token pasted where it does not belong, so it is described, never repeated.
+pub fn known_key(key: &[u8]) -> &'static str {
+    const KEYS: &[&str] = &[
+        "protocol",
+        "host",
+        "path",
+        "username",
+        "password",
+        "password_expiry_utc",
+        "oauth_refresh_token",
+        "authtype",
+        "credential",
+        "ephemeral",
+        "capability[]",
+        "wwwauth[]",
+        "state[]",
+        "continue",
+        "url",
+        "quit",
+    ];
+    KEYS.iter()
+        .find(|k| k.as_bytes() == key)
+        .copied()
+        .unwrap_or("not a key git sends")
 }
 
 /// Reads git's request from `input`: everything up to EOF, at most [`MAX_REQUEST`] bytes.
@@ -168,7 +197,7 @@ impl Request {
     fn parse_line(&mut self, lineno: usize, line: &[u8]) -> Result<(), ParseError> {
         let eq = line.iter().position(|&b| b == b'=');
         let key = &line[..eq.unwrap_or(line.len())];
-        let shown_key = || crate::display::escape(key);
+        let shown_key = || known_key(key);
         if line.contains(&0) {
             return Err(ParseError::NulByte {
                 line: lineno,
