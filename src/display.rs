@@ -21,6 +21,27 @@ pub fn escape(bytes: &[u8]) -> String {
     out
 }
 
+/// `text` quoted for a POSIX shell, so a command suggested in a message can be pasted as it
+/// is: unchanged when it holds only characters no shell treats specially, else in single
+/// quotes (a `'` inside becomes `'\''`). `$(...)`, backquotes and `;` in a hostile host or
+/// path name are then inert.
+pub fn shell_quote(text: &str) -> String {
+    let plain = !text.is_empty()
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_./:@%+=,-".contains(&b));
+    if plain {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
+}
+
+/// A path escaped for display ([`escape_path`]) and quoted for a shell ([`shell_quote`]).
+pub fn quoted_path(path: &std::path::Path) -> String {
+    shell_quote(&escape_path(path))
+}
+
 /// `n` and `noun`, plural unless `n` is 1: "1 credential", "3 credentials".
 pub fn count(n: usize, noun: &str) -> String {
     format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
@@ -47,7 +68,19 @@ fn push_char(out: &mut String, c: char) {
 
 #[cfg(test)]
 mod tests {
-    use super::escape;
+    use super::{escape, shell_quote};
+
+    #[test]
+    fn suggested_commands_are_shell_quoted() {
+        assert_eq!(
+            shell_quote("/home/me/.local/share/c"),
+            "/home/me/.local/share/c"
+        );
+        assert_eq!(shell_quote("a b"), "'a b'");
+        assert_eq!(shell_quote("$(rm -rf ~)"), "'$(rm -rf ~)'");
+        assert_eq!(shell_quote("it's"), "'it'\\''s'");
+        assert_eq!(shell_quote(""), "''");
+    }
 
     #[test]
     fn control_bytes_and_invalid_utf8_are_escaped() {

@@ -14,7 +14,10 @@ pub enum Problem {
     /// The path is a symbolic link.
     Symlink,
     /// Not a regular file.
-    NotRegular,
+    NotRegular {
+        /// What it is instead: "a FIFO (named pipe)", "a socket", "a directory", "a device".
+        kind: &'static str,
+    },
     /// Owned by another user.
     ForeignOwner {
         /// The file's owner.
@@ -34,6 +37,37 @@ pub enum Problem {
     },
 }
 
+impl Problem {
+    /// One line naming `path`, what is wrong with it and the fix; commands in it are
+    /// shell-quoted, the path escaped.
+    pub fn message(&self, path: &Path) -> String {
+        let p = crate::display::escape_path(path);
+        let q = crate::display::quoted_path(path);
+        match self {
+            Problem::Symlink => format!(
+                "{p} is a symbolic link; refusing to follow it: replace it with the file itself, or point --file at the real path"
+            ),
+            Problem::NotRegular {
+                kind: "a directory",
+            } => format!(
+                "{p} is a directory, not a regular file; refusing to use it: point --file at a file, or move the directory away"
+            ),
+            Problem::NotRegular { kind } => format!(
+                "{p} is {kind}, not a regular file; refusing to open it: remove it ('rm -- {q}') if you did not put it there, or point --file elsewhere"
+            ),
+            Problem::ForeignOwner { owner, me } => format!(
+                "{p} is owned by uid {owner}, not by you (uid {me}); refusing to use it: remove it, or 'chown {me} {q}' if it is yours"
+            ),
+            Problem::LooseMode { mode } => format!(
+                "{p} is accessible by group or others (mode {mode:04o}); refusing to use it: run 'chmod 600 {q}' (and replace any token others may have read)"
+            ),
+            Problem::DirWritable { mode } => format!(
+                "{p} is writable by group or others (mode {mode:04o}), so they could replace the credentials file; refusing to use it: run 'chmod 700 {q}', or use --file in a private directory"
+            ),
+        }
+    }
+}
+
 /// Checks the metadata of an opened credentials file (from `fstat`, so the file checked is the
 /// file read).
 pub fn check_file(meta: &Metadata) -> Result<(), Problem> {
@@ -43,6 +77,43 @@ pub fn check_file(meta: &Metadata) -> Result<(), Problem> {
 /// Checks the directory that holds the credentials file.
 pub fn check_dir(dir: &Path) -> std::io::Result<Result<(), Problem>> {
     imp::check_dir(dir)
+}
+
+/// The permission bits of `meta` (`0o7777`; 0o600 off Unix).
+pub fn mode_of(meta: &Metadata) -> u32 {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        meta.mode() & 0o7777
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        0o600
+    }
+}
+
+/// What a non-regular file is, for messages.
+fn kind_of(meta: &Metadata) -> &'static str {
+    let t = meta.file_type();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+        if t.is_block_device() || t.is_char_device() {
+            return "a device";
+        }
+    }
+    if t.is_dir() {
+        "a directory"
+    } else {
+        "not a regular file"
+    }
 }
 
 /// The effective user id of this process.
@@ -71,7 +142,9 @@ mod imp {
             return Err(Problem::Symlink);
         }
         if !meta.file_type().is_file() {
-            return Err(Problem::NotRegular);
+            return Err(Problem::NotRegular {
+                kind: super::kind_of(meta),
+            });
         }
         let me = euid();
         if meta.uid() != me {
@@ -109,7 +182,9 @@ mod imp {
             return Err(Problem::Symlink);
         }
         if !meta.file_type().is_file() {
-            return Err(Problem::NotRegular);
+            return Err(Problem::NotRegular {
+                kind: super::kind_of(meta),
+            });
         }
         Ok(())
     }
@@ -158,7 +233,9 @@ mod tests {
         );
         assert_eq!(
             check_file(&std::fs::metadata(&d).unwrap()),
-            Err(Problem::NotRegular)
+            Err(Problem::NotRegular {
+                kind: "a directory"
+            })
         );
         std::fs::remove_dir_all(&d).unwrap();
     }

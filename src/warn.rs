@@ -1,13 +1,16 @@
 //! Remembers when a token's expiry warning was last shown, so `get` warns at most once per
 //! 24 hours per token. The state file holds keys and stored-times only, never a secret; it
-//! is the only file a `get` writes besides eviction, and a failure to write it only means
-//! the warning may repeat.
+//! is the only file a `get` writes besides eviction, and a failure to read or write it only
+//! means the warning may repeat. It gets the care every file of ours gets ([`crate::fsio`]):
+//! never followed through a symlink, never opened blocking, replaced atomically, 0600.
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use crate::key::Key;
 use crate::record::Stamp;
+
+/// The largest state file read (bytes); a larger one is not ours and is replaced.
+pub const MAX_STATE: u64 = 256 * 1024;
 
 /// How often a token's warning may repeat.
 pub const WARN_EVERY: u64 = 86_400;
@@ -28,7 +31,12 @@ impl WarnState {
     /// Whether to warn about the token stored for `key` at `stored`; if so, records `now`.
     pub fn should_warn(&self, key: &Key, stored: Stamp, now: u64) -> bool {
         let id = id_of(key, stored);
-        let old = std::fs::read(&self.path).unwrap_or_default();
+        // A state file that cannot be used (a FIFO, a symlink, too big) costs only its record.
+        let old = crate::fsio::read_private(&self.path, MAX_STATE)
+            .ok()
+            .flatten()
+            .map(|b| b.to_vec())
+            .unwrap_or_default();
         let mut kept: Vec<&[u8]> = Vec::new();
         for line in old.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
             let Some(sp) = line.iter().position(|&b| b == b' ') else {
@@ -58,16 +66,13 @@ impl WarnState {
         true
     }
 
-    fn write(&self, data: &[u8]) -> std::io::Result<()> {
-        let dir = self.path.parent().expect("state file has a directory");
-        if !dir.exists() {
-            crate::store::file::create_private_dir(dir)?;
+    fn write(&self, data: &[u8]) -> Result<(), crate::fsio::OpenError> {
+        let dir = crate::fsio::parent_of(&self.path);
+        if dir.symlink_metadata().is_err() {
+            crate::fsio::create_private_dir(&dir)
+                .map_err(|e| crate::fsio::OpenError::Io("create", e))?;
         }
-        let tmp = dir.join(format!("warned.{}.tmp", std::process::id()));
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(data)?;
-        drop(f);
-        std::fs::rename(&tmp, &self.path)
+        crate::fsio::write_private(&self.path, data)
     }
 }
 

@@ -113,6 +113,28 @@ pub enum Error {
         /// The file.
         path: PathBuf,
     },
+    /// The file's lines are not in the sorted order lookups rely on (a hand edit).
+    #[error(
+        "{} is not sorted (line {line} is out of order), so lookups could miss credentials; nothing was changed: sort it (keeping the first line first): ({{ head -n 1 {q}; tail -n +2 {q} | LC_ALL=C sort; }}) > {q}.sorted && mv {q}.sorted {q}",
+        escape_path(path),
+        q = crate::display::quoted_path(path)
+    )]
+    Unsorted {
+        /// The file.
+        path: PathBuf,
+        /// 1-based number of the first line found out of order.
+        line: usize,
+    },
+    /// The file has Windows (CRLF) line endings, from an editor or a copy.
+    #[error(
+        "{} has CRLF (Windows) line endings; nothing was changed: convert it with sed -i 's/\\r$//' {}",
+        escape_path(path),
+        crate::display::quoted_path(path)
+    )]
+    CrlfEndings {
+        /// The file.
+        path: PathBuf,
+    },
     /// The file was written by a newer version.
     #[error(
         "{} uses credentials format v{version}, newer than this git-credential-pat understands (v1): upgrade git-credential-pat",
@@ -128,7 +150,7 @@ pub enum Error {
     #[error(
         "timed out after {secs} s waiting for the lock {}; nothing was changed: another git-credential-pat is still writing (find it with 'fuser {}')",
         escape_path(path),
-        escape_path(path)
+        crate::display::quoted_path(path)
     )]
     LockTimeout {
         /// The lock file.
@@ -163,20 +185,5 @@ impl Error {
 }
 
 fn insecure_message(path: &std::path::Path, problem: &Problem) -> String {
-    let p = escape_path(path);
-    match problem {
-        Problem::Symlink => format!(
-            "{p} is a symbolic link; refusing to follow it for credentials: replace it with the file itself, or point --file at the real path"
-        ),
-        Problem::NotRegular => format!("{p} is not a regular file: point --file at a file"),
-        Problem::ForeignOwner { owner, me } => format!(
-            "{p} is owned by uid {owner}, not by you (uid {me}); refusing to use it: remove it, or 'chown {me} {p}' if it is yours"
-        ),
-        Problem::LooseMode { mode } => format!(
-            "{p} is accessible by group or others (mode {mode:04o}); refusing to use it: run 'chmod 600 {p}' (and replace any token others may have read)"
-        ),
-        Problem::DirWritable { mode } => format!(
-            "{p} is writable by group or others (mode {mode:04o}), so they could replace the credentials file; refusing to use it: run 'chmod 700 {p}', or use --file in a private directory"
-        ),
-    }
+    problem.message(path)
 }

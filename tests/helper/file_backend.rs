@@ -159,7 +159,7 @@ fn a_directory_in_place_of_the_file_is_refused() {
     set_mode(p.file.parent().unwrap(), 0o700);
     let (code, _, err) = p.run("get", "protocol=https\nhost=h\n");
     assert_eq!(code, 1, "{err}");
-    assert!(err.contains("is not a regular file"), "{err}");
+    assert!(err.contains("is a directory, not a regular file"), "{err}");
 }
 
 fn write_private(p: &Pat, contents: &[u8]) {

@@ -53,7 +53,12 @@ fn carriage_returns_are_refused_everywhere() {
             "carriage return",
         );
         // A token pasted on its own line (no key): described, never repeated.
-        refused(&p, action, format!("{TOKEN}\r\n").as_bytes(), "carriage return");
+        refused(
+            &p,
+            action,
+            format!("{TOKEN}\r\n").as_bytes(),
+            "carriage return",
+        );
         refused(&p, action, format!("{TOKEN}\0\n").as_bytes(), "NUL");
     }
 }

@@ -10,7 +10,6 @@
 //! - Lookups binary-search the sorted file with positioned reads, so a `get` costs the same
 //!   at one credential as at a hundred thousand.
 
-mod fsio;
 mod search;
 
 use std::fs::File;
@@ -21,15 +20,39 @@ use zeroize::Zeroizing;
 
 use super::format::{self, HEADER, HEADER_PREFIX};
 use super::{Backend, Error, Store, Update};
+use crate::fsio::{
+    self, OpenError, copy_range, create_options, create_private_dir, read_at, set_private, sync_dir,
+};
 use crate::fsperm;
 use crate::key::HostKey;
 use crate::record::Record;
-use fsio::{
-    copy_range, create_options, is_symlink_error, open_nofollow, read_at, set_private, sync_dir,
-};
 
-pub(crate) use fsio::lock_exclusive;
-pub use fsio::{LOCK_WAIT, create_private_dir};
+pub use crate::fsio::LOCK_WAIT;
+pub use search::MAX_LINE;
+
+/// Takes the writers' lock at `path` (see [`fsio::lock_exclusive`]), as a store error.
+pub(crate) fn lock_exclusive(path: &Path) -> Result<File, Error> {
+    fsio::lock_exclusive(path).map_err(|e| open_error(path, e))
+}
+
+/// A file-system failure on `path` as a store error naming it.
+pub(crate) fn open_error(path: &Path, e: OpenError) -> Error {
+    match e {
+        OpenError::Io(op, source) => Error::Io {
+            op,
+            path: path.to_path_buf(),
+            source,
+        },
+        OpenError::Insecure(problem) => Error::Insecure {
+            path: path.to_path_buf(),
+            problem,
+        },
+        OpenError::LockTimeout => Error::LockTimeout {
+            path: path.to_path_buf(),
+            secs: LOCK_WAIT.as_secs(),
+        },
+    }
+}
 
 /// The plain-text credentials file.
 pub struct FileStore {
@@ -61,10 +84,7 @@ impl FileStore {
     }
 
     fn dir(&self) -> PathBuf {
-        match self.path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        }
+        fsio::parent_of(&self.path)
     }
 
     fn sibling(&self, suffix: &str) -> PathBuf {
@@ -81,29 +101,14 @@ impl FileStore {
     /// Opens the file for reading after checking it and its directory; `None` if it does not
     /// exist.
     fn open_checked(&self) -> Result<Option<Opened>, Error> {
-        let file = match open_nofollow(&self.path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) if is_symlink_error(&e) => {
-                return Err(Error::Insecure {
-                    path: self.path.clone(),
-                    problem: fsperm::Problem::Symlink,
-                });
-            }
-            Err(e) => return Err(self.io_err("open", &self.path)(e)),
+        let Some((file, meta)) =
+            fsio::open_private(&self.path).map_err(|e| open_error(&self.path, e))?
+        else {
+            return Ok(None);
         };
         let dir = self.dir();
         if let Err(problem) = fsperm::check_dir(&dir).map_err(self.io_err("inspect", &dir))? {
             return Err(Error::Insecure { path: dir, problem });
-        }
-        let meta = file
-            .metadata()
-            .map_err(self.io_err("inspect", &self.path))?;
-        if let Err(problem) = fsperm::check_file(&meta) {
-            return Err(Error::Insecure {
-                path: self.path.clone(),
-                problem,
-            });
         }
         let len = meta.len();
         let mut opened = Opened {
@@ -114,8 +119,15 @@ impl FileStore {
         if len > 0 {
             let head = read_at(&opened.file, 0, HEADER.len().min(len as usize))
                 .map_err(self.io_err("read", &self.path))?;
+            let crlf = head.len() == HEADER.len()
+                && head[..HEADER.len() - 1] == HEADER[..HEADER.len() - 1]
+                && head.last() == Some(&b'\r');
             if head[..] == *HEADER {
                 opened.data_start = HEADER.len() as u64;
+            } else if crlf {
+                return Err(Error::CrlfEndings {
+                    path: self.path.clone(),
+                });
             } else if head.starts_with(HEADER_PREFIX) {
                 let v: Vec<u8> = head[HEADER_PREFIX.len()..]
                     .iter()
@@ -138,7 +150,7 @@ impl FileStore {
     /// Creates the directory (0700, whatever the umask) if needed and checks it.
     fn ensure_dir(&self) -> Result<(), Error> {
         let dir = self.dir();
-        if !dir.exists() {
+        if dir.symlink_metadata().is_err() {
             create_private_dir(&dir).map_err(self.io_err("create directory", &dir))?;
         }
         if let Err(problem) = fsperm::check_dir(&dir).map_err(self.io_err("inspect", &dir))? {
@@ -149,7 +161,7 @@ impl FileStore {
 
     /// Takes the writers' lock, waiting at most [`LOCK_WAIT`].
     fn lock(&self) -> Result<File, Error> {
-        lock_exclusive(self.sibling(".lock"))
+        lock_exclusive(&self.sibling(".lock"))
     }
 
     /// Writes a new file through `fill` and renames it over the old one.
@@ -202,6 +214,11 @@ impl Store for FileStore {
         self.ensure_dir()?;
         let _lock = self.lock()?;
         let opened = self.open_checked()?;
+        if let Some(o) = &opened {
+            // A write copies the rest of the file as it is: it must be in order, or a
+            // credential out of place would be missed now and duplicated later.
+            self.scan(o, false)?;
+        }
         let prefix = format::group_prefix(host);
         let (mut records, (start, end)) = match &opened {
             Some(o) => self.read_group(o, &prefix)?,

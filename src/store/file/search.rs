@@ -1,16 +1,25 @@
 //! Reading the sorted credentials file: a binary search with positioned reads for the group
-//! of lines of one host, a full read of every record, and the line number of a corrupt line
-//! for its error.
+//! of lines of one host, a streaming read of every record, a full order check for writers,
+//! and the line number of a corrupt line for its error.
+//!
+//! Every line is at most [`MAX_LINE`] bytes: a longer one is a corrupt file, reported
+//! after reading at most that much of it, never the whole line.
 
-use std::io::{Read, Seek, SeekFrom};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 
 use zeroize::Zeroizing;
 
-use super::fsio::read_at;
 use super::{FileStore, Opened};
+use crate::fsio::read_at;
 use crate::record::Record;
 use crate::store::Error;
 use crate::store::format;
+
+/// The longest line the file may hold, LF excluded: 1 MiB (a whole request's limit, so any
+/// credential git can send fits).
+pub const MAX_LINE: usize = 1 << 20;
+
+const TOO_LONG: &str = "a line is longer than 1 MiB";
 
 impl FileStore {
     /// Reads the group of lines starting with `prefix`: the records and their byte range.
@@ -22,17 +31,23 @@ impl FileStore {
         let start = self.lower_bound(o, prefix)?;
         let mut records: Vec<Record> = Vec::new();
         let mut pos = start;
+        let mut prev: Option<Zeroizing<Vec<u8>>> = None;
         while pos < o.len {
             let line = self.line_at(o, pos)?;
             if !line.starts_with(prefix) {
                 break;
             }
-            let rec = format::decode(&line).map_err(|reason| self.corrupt(o, pos, reason))?;
-            if records.iter().any(|r| r.key == rec.key) {
+            if prev.as_ref().is_some_and(|p| line[..] <= p[..]) {
+                return Err(self.unsorted(o, pos));
+            }
+            let rec = self.decode(o, pos, &line)?;
+            // Sorted lines keep one key's lines together: a duplicate is the previous one.
+            if records.last().is_some_and(|r| r.key == rec.key) {
                 return Err(self.corrupt(o, pos, "duplicate credential"));
             }
             records.push(rec);
             pos += line.len() as u64 + 1;
+            prev = Some(line);
         }
         Ok((records, (start, pos)))
     }
@@ -66,10 +81,26 @@ impl FileStore {
         Ok(hi)
     }
 
+    /// Decodes the line at `pos`; a CR at its end means the file has CRLF endings.
+    fn decode(&self, o: &Opened, pos: u64, line: &[u8]) -> Result<Record, Error> {
+        format::decode(line).map_err(|reason| {
+            if line.last() == Some(&b'\r') {
+                Error::CrlfEndings {
+                    path: self.path.clone(),
+                }
+            } else {
+                self.corrupt(o, pos, reason)
+            }
+        })
+    }
+
     /// The first line start at or after `pos` (pos > data_start).
     fn next_line_start(&self, o: &Opened, pos: u64) -> Result<u64, Error> {
         let mut at = pos - 1;
         while at < o.len {
+            if at - (pos - 1) > MAX_LINE as u64 {
+                return Err(self.corrupt(o, pos, TOO_LONG));
+            }
             let n = 512.min(o.len - at) as usize;
             let chunk = read_at(&o.file, at, n).map_err(self.io_err("read", &self.path))?;
             if let Some(i) = chunk.iter().position(|&b| b == b'\n') {
@@ -93,7 +124,10 @@ impl FileStore {
             if n < want {
                 return Err(self.corrupt(o, pos, "the last line has no newline"));
             }
-            want *= 4;
+            if want > MAX_LINE {
+                return Err(self.corrupt(o, pos, TOO_LONG));
+            }
+            want = (want * 4).min(MAX_LINE + 1);
         }
     }
 
@@ -117,30 +151,37 @@ impl FileStore {
         }
     }
 
-    /// Reads and decodes every record.
-    pub(super) fn read_all(&self, o: &Opened) -> Result<Vec<Record>, Error> {
-        let mut buf = Zeroizing::new(Vec::with_capacity(o.len as usize + 1));
-        (&o.file)
-            .seek(SeekFrom::Start(0))
-            .map_err(self.io_err("read", &self.path))?;
-        (&o.file)
-            .take(o.len)
-            .read_to_end(&mut buf)
-            .map_err(self.io_err("read", &self.path))?;
-        let data = &buf[o.data_start as usize..];
-        if !data.is_empty() && data.last() != Some(&b'\n') {
-            let pos = o.data_start
-                + data
-                    .iter()
-                    .rposition(|&b| b == b'\n')
-                    .map_or(0, |i| i as u64 + 1);
-            return Err(self.corrupt(o, pos, "the last line has no newline"));
+    /// An out-of-order error naming the line at byte offset `pos`.
+    fn unsorted(&self, o: &Opened, pos: u64) -> Error {
+        match self.corrupt(o, pos, "") {
+            Error::Corrupt { line, .. } => Error::Unsorted {
+                path: self.path.clone(),
+                line,
+            },
+            other => other,
         }
-        let mut records: Vec<Record> = Vec::new();
+    }
+
+    /// Streams every line after the header, each at most [`MAX_LINE`] bytes, checking that
+    /// they are in strictly increasing bytewise order (what the binary search relies on) and
+    /// decoding each one when `decode` is set. Memory: one line at a time.
+    pub(super) fn scan(&self, o: &Opened, decode: bool) -> Result<Vec<Record>, Error> {
+        let mut file = &o.file;
+        file.seek(SeekFrom::Start(o.data_start))
+            .map_err(self.io_err("read", &self.path))?;
+        let mut reader = BufReader::with_capacity(64 * 1024, file.take(o.len - o.data_start));
+        let mut records = Vec::new();
+        let mut prev = Zeroizing::new(Vec::new());
+        let mut line = Zeroizing::new(Vec::new());
         let mut lineno = if o.data_start > 0 { 1 } else { 0 };
-        for line in data.split(|&b| b == b'\n') {
-            if line.is_empty() {
-                continue;
+        loop {
+            line.clear();
+            let n = (&mut reader)
+                .take(MAX_LINE as u64 + 1)
+                .read_until(b'\n', &mut line)
+                .map_err(self.io_err("read", &self.path))?;
+            if n == 0 {
+                break;
             }
             lineno += 1;
             let corrupt = |reason| Error::Corrupt {
@@ -148,17 +189,41 @@ impl FileStore {
                 line: lineno,
                 reason,
             };
-            let rec = format::decode(line).map_err(corrupt)?;
-            records.push(rec);
+            if line.last() != Some(&b'\n') {
+                return Err(corrupt(if n > MAX_LINE {
+                    TOO_LONG
+                } else {
+                    "the last line has no newline"
+                }));
+            }
+            line.pop();
+            if line.last() == Some(&b'\r') {
+                return Err(Error::CrlfEndings {
+                    path: self.path.clone(),
+                });
+            }
+            if lineno > 1 + usize::from(o.data_start > 0) && line[..] <= prev[..] {
+                return Err(Error::Unsorted {
+                    path: self.path.clone(),
+                    line: lineno,
+                });
+            }
+            if decode {
+                let rec: Record = format::decode(&line).map_err(corrupt)?;
+                if records.last().is_some_and(|r: &Record| r.key == rec.key) {
+                    return Err(corrupt("duplicate credential"));
+                }
+                records.push(rec);
+            }
+            std::mem::swap(&mut prev, &mut line);
         }
+        Ok(records)
+    }
+
+    /// Reads and decodes every record (see [`FileStore::scan`]), sorted by key.
+    pub(super) fn read_all(&self, o: &Opened) -> Result<Vec<Record>, Error> {
+        let mut records = self.scan(o, true)?;
         records.sort_by(|a, b| a.key.cmp(&b.key));
-        if records.windows(2).any(|w| w[0].key == w[1].key) {
-            return Err(Error::Corrupt {
-                path: self.path.clone(),
-                line: 0,
-                reason: "duplicate credential",
-            });
-        }
         Ok(records)
     }
 }

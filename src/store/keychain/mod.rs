@@ -26,9 +26,10 @@ use std::sync::OnceLock;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-use super::file::{create_private_dir, lock_exclusive};
+use super::file::lock_exclusive;
 use super::format;
 use super::{Backend, Error, Store, Update};
+use crate::fsio::create_private_dir;
 use crate::key::HostKey;
 use crate::record::Record;
 use entries::{Loaded, delete, describe, read, write};
@@ -128,7 +129,7 @@ impl KeychainStore {
                 source,
             })?;
         }
-        lock_exclusive(self.lock_path.clone())
+        lock_exclusive(&self.lock_path)
     }
 
     /// Writes the credentials of `new` that are new or changed, then removes those of `old`
