@@ -405,7 +405,7 @@ mod tests {
             e,
             ParseError::CarriageReturn {
                 line: 2,
-                key: "host".into()
+                key: "host"
             }
         );
         let e = parse(b"password=secret\r\n").unwrap_err();
@@ -419,7 +419,7 @@ mod tests {
             e,
             ParseError::NulByte {
                 line: 1,
-                key: "host".into()
+                key: "host"
             }
         );
     }
