@@ -15,7 +15,7 @@ use crate::cli::UsageError;
 use crate::display::{count, escape_path};
 use crate::error::{Error, Result};
 use crate::store::Backend;
-use store_format::Parsed;
+use store_format::{Parsed, Source};
 
 pub(super) const SPEC: Spec = Spec {
     usage: "usage: git credential-pat import [FILE | -] [--remove-source]
@@ -86,23 +86,6 @@ impl ImportRequest {
             from,
             remove_source,
         })
-    }
-}
-
-/// One input read whole: its name for messages, its path if it is a file, its bytes.
-struct Source {
-    name: String,
-    path: Option<PathBuf>,
-    data: Zeroizing<Vec<u8>>,
-}
-
-impl Source {
-    fn file(path: PathBuf, data: Vec<u8>) -> Source {
-        Source {
-            name: escape_path(&path),
-            path: Some(path),
-            data: Zeroizing::new(data),
-        }
     }
 }
 

@@ -1,12 +1,36 @@
-//! git-credential-store's format: one `https://user:token@host[/path]` per line, parsed into
-//! the records `import` stores. No I/O.
+//! git-credential-store's format: the sources `import` read whole, and their lines (one
+//! `https://user:token@host[/path]` each) parsed into the records it stores. No I/O.
 
-use super::Source;
+use std::path::PathBuf;
+
+use zeroize::Zeroizing;
+
 use crate::error::{Error, Result};
 use crate::people::url::CredUrl;
 use crate::record::{Record, Stamp};
 use crate::rules;
 use crate::secret::Secret;
+
+/// One input read whole: its name for messages, its path if it is a file, its bytes.
+pub(super) struct Source {
+    /// A path or `standard input`, escaped for messages.
+    pub(super) name: String,
+    /// The file read, if it was one.
+    pub(super) path: Option<PathBuf>,
+    /// Its bytes, wiped when dropped.
+    pub(super) data: Zeroizing<Vec<u8>>,
+}
+
+impl Source {
+    /// The file at `path`, read as `data`.
+    pub(super) fn file(path: PathBuf, data: Vec<u8>) -> Source {
+        Source {
+            name: crate::display::escape_path(&path),
+            path: Some(path),
+            data: Zeroizing::new(data),
+        }
+    }
+}
 
 /// What the sources hold.
 #[derive(Default)]
@@ -60,9 +84,7 @@ pub(super) fn parse(sources: &[Source], ttl: Option<u64>, now: Stamp) -> Result<
 
 #[cfg(test)]
 mod tests {
-    use zeroize::Zeroizing;
-
-    use super::{Source, parse};
+    use super::*;
     use crate::record::Stamp;
 
     fn source(name: &str, text: &str) -> Source {
