@@ -7,8 +7,9 @@ use std::io::Read;
 
 use zeroize::Zeroizing;
 
+use super::args::{Args, Spec};
+use super::session::Session;
 use super::url::CredUrl;
-use super::{Args, Session, Spec};
 use crate::cli::UsageError;
 use crate::error::{Error, Result};
 use crate::key::Key;
@@ -58,7 +59,7 @@ impl AddRequest {
     /// Parses `args`, asking at the terminal for what they leave out, in this order: the
     /// username, then (once the flags are checked) the token.
     fn gather(s: &mut Session<'_, '_>, args: &Args) -> Result<AddRequest> {
-        let (url, user) = super::url_and_user("add", args)?;
+        let (url, user) = super::args::url_and_user("add", args)?;
         let prompts_allowed =
             s.p.stdin_is_terminal && (s.p.env)("GIT_TERMINAL_PROMPT").is_none_or(|v| v != "0");
         let username = match user {

@@ -2,7 +2,8 @@
 //!
 //! Parse (`--json`), act ([`crate::manage::list`], turned into rows), print (a table or JSON).
 
-use super::{Args, Session, Spec};
+use super::args::{Args, Spec};
+use super::session::Session;
 use crate::display::escape;
 use crate::error::Result;
 use crate::key::Key;

@@ -3,7 +3,8 @@
 //! Each parses its arguments, calls [`crate::manage::remove`] or [`crate::manage::prune`], and
 //! prints what they removed.
 
-use super::{Args, Session, Spec};
+use super::args::{Args, Spec};
+use super::session::Session;
 use crate::display::count;
 use crate::error::Result;
 use crate::key::Key;
@@ -56,7 +57,7 @@ struct RemoveRequest {
 
 impl RemoveRequest {
     fn parse(args: &Args) -> Result<RemoveRequest> {
-        let (url, user) = super::url_and_user("remove", args)?;
+        let (url, user) = super::args::url_and_user("remove", args)?;
         Ok(RemoveRequest {
             target: url.key(None),
             user,

@@ -6,7 +6,8 @@
 mod finding;
 mod helpers;
 
-use super::{Args, Session, Spec};
+use super::args::{Args, Spec};
+use super::session::Session;
 use crate::display::count;
 use crate::error::Result;
 use crate::gitconfig;

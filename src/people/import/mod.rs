@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
-use super::{Args, Session, Spec};
+use super::args::{Args, Spec};
+use super::session::Session;
 use crate::cli::UsageError;
 use crate::display::{count, escape_path};
 use crate::error::{Error, Result};
