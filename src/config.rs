@@ -56,80 +56,25 @@ impl Config {
         env: &dyn Fn(&str) -> Option<OsString>,
         helper: &Options,
     ) -> Result<Config, UsageError> {
-        // An empty variable counts as unset, as for most of git's own variables.
-        let var = |name: &str| env(name).filter(|v| !v.is_empty());
-        let text = |name: &str| -> Result<Option<String>, UsageError> {
-            var(name)
-                .map(|v| {
-                    v.into_string()
-                        .map_err(|_| UsageError(format!("{name} is not valid UTF-8")))
-                })
-                .transpose()
-        };
-        let backend_src = match &options.backend {
-            Some(b) => Some(("--backend", b.clone())),
-            None => match text("GIT_CREDENTIAL_PAT_BACKEND")? {
-                Some(b) => Some(("GIT_CREDENTIAL_PAT_BACKEND", b)),
-                None => helper
-                    .backend
-                    .clone()
-                    .map(|b| ("credential.helper --backend", b)),
-            },
-        };
-        let backend = match backend_src {
-            None => BackendChoice::Auto,
-            Some((_, b)) if b == "auto" => BackendChoice::Auto,
-            Some((_, b)) if b == "keychain" => BackendChoice::Keychain,
-            Some((_, b)) if b == "file" => BackendChoice::File,
-            Some((src, b)) => {
-                return Err(UsageError(format!(
-                    "invalid {src} value '{}': expected auto, keychain or file",
-                    crate::display::escape(b.as_bytes())
-                )));
-            }
-        };
-        let duration = |opt: &Option<String>,
-                        from_helper: &Option<String>,
-                        name: &str,
-                        env_name: &str,
-                        default| {
-            let (src, value) = match (opt, text(env_name)?, from_helper) {
-                (Some(v), _, _) => (name, v.clone()),
-                (None, Some(v), _) => (env_name, v),
-                (None, None, Some(v)) => (name, v.clone()),
-                (None, None, None) => return Ok(default),
-            };
-            match parse_duration(&value) {
-                Some(0) => Ok(None),
-                Some(n) => Ok(Some(n)),
-                None => Err(UsageError(format!(
-                    "invalid {src} value '{}': expected a duration such as 90s, 30m, 12h, 7d, 2w or 0",
-                    crate::display::escape(value.as_bytes())
-                ))),
-            }
-        };
+        let env = Env(env);
+        let backend = backend_choice(options, &env, helper)?;
         let ttl = duration(
             &options.ttl,
             &helper.ttl,
-            "--ttl",
-            "GIT_CREDENTIAL_PAT_TTL",
+            ("--ttl", "GIT_CREDENTIAL_PAT_TTL"),
+            &env,
             None,
         )?;
         let warn = duration(
             &options.warn,
             &helper.warn,
-            "--warn",
-            "GIT_CREDENTIAL_PAT_WARN",
+            ("--warn", "GIT_CREDENTIAL_PAT_WARN"),
+            &env,
             Some(DEFAULT_WARN),
         )?;
         let data_dir = directories::ProjectDirs::from("", "", "git-credential-pat")
             .map(|d| d.data_dir().to_path_buf());
-        let file = match options.file.clone().or_else(|| var("GIT_CREDENTIAL_PAT_FILE")).or_else(|| helper.file.clone()) {
-            Some(f) => PathBuf::from(f),
-            None => data_dir.as_ref().map(|d| d.join("credentials")).ok_or_else(|| {
-                UsageError("cannot find a home directory for the credentials file: set HOME, or pass --file".into())
-            })?,
-        };
+        let file = credentials_file(options, &env, helper, data_dir.as_deref())?;
         Ok(Config {
             backend,
             file,
@@ -137,6 +82,103 @@ impl Config {
             warn,
             data_dir,
         })
+    }
+}
+
+/// The environment as settings read it: an empty variable counts as unset, as for most of
+/// git's own variables.
+struct Env<'a>(&'a dyn Fn(&str) -> Option<OsString>);
+
+impl Env<'_> {
+    fn var(&self, name: &str) -> Option<OsString> {
+        (self.0)(name).filter(|v| !v.is_empty())
+    }
+
+    fn text(&self, name: &str) -> Result<Option<String>, UsageError> {
+        self.var(name)
+            .map(|v| {
+                v.into_string()
+                    .map_err(|_| UsageError(format!("{name} is not valid UTF-8")))
+            })
+            .transpose()
+    }
+}
+
+/// `--backend`, else `GIT_CREDENTIAL_PAT_BACKEND`, else the helper entry's, else `auto`.
+fn backend_choice(
+    options: &Options,
+    env: &Env<'_>,
+    helper: &Options,
+) -> Result<BackendChoice, UsageError> {
+    let source = match &options.backend {
+        Some(b) => Some(("--backend", b.clone())),
+        None => match env.text("GIT_CREDENTIAL_PAT_BACKEND")? {
+            Some(b) => Some(("GIT_CREDENTIAL_PAT_BACKEND", b)),
+            None => helper
+                .backend
+                .clone()
+                .map(|b| ("credential.helper --backend", b)),
+        },
+    };
+    match source {
+        None => Ok(BackendChoice::Auto),
+        Some((_, b)) if b == "auto" => Ok(BackendChoice::Auto),
+        Some((_, b)) if b == "keychain" => Ok(BackendChoice::Keychain),
+        Some((_, b)) if b == "file" => Ok(BackendChoice::File),
+        Some((src, b)) => Err(UsageError(format!(
+            "invalid {src} value '{}': expected auto, keychain or file",
+            crate::display::escape(b.as_bytes())
+        ))),
+    }
+}
+
+/// A duration setting in seconds (`0` = off, `None`), or `default` when nothing sets it.
+/// `name` is the option, `env_name` the variable; the option beats the variable beats the
+/// helper entry's option.
+fn duration(
+    option: &Option<String>,
+    from_helper: &Option<String>,
+    (name, env_name): (&str, &str),
+    env: &Env<'_>,
+    default: Option<u64>,
+) -> Result<Option<u64>, UsageError> {
+    let (src, value) = match (option, env.text(env_name)?, from_helper) {
+        (Some(v), _, _) => (name, v.clone()),
+        (None, Some(v), _) => (env_name, v),
+        (None, None, Some(v)) => (name, v.clone()),
+        (None, None, None) => return Ok(default),
+    };
+    match parse_duration(&value) {
+        Some(0) => Ok(None),
+        Some(n) => Ok(Some(n)),
+        None => Err(UsageError(format!(
+            "invalid {src} value '{}': expected a duration such as 90s, 30m, 12h, 7d, 2w or 0",
+            crate::display::escape(value.as_bytes())
+        ))),
+    }
+}
+
+/// `--file`, else `GIT_CREDENTIAL_PAT_FILE`, else the helper entry's, else `credentials` in
+/// the data directory.
+fn credentials_file(
+    options: &Options,
+    env: &Env<'_>,
+    helper: &Options,
+    data_dir: Option<&std::path::Path>,
+) -> Result<PathBuf, UsageError> {
+    match options
+        .file
+        .clone()
+        .or_else(|| env.var("GIT_CREDENTIAL_PAT_FILE"))
+        .or_else(|| helper.file.clone())
+    {
+        Some(f) => Ok(PathBuf::from(f)),
+        None => data_dir.map(|d| d.join("credentials")).ok_or_else(|| {
+            UsageError(
+                "cannot find a home directory for the credentials file: set HOME, or pass --file"
+                    .into(),
+            )
+        }),
     }
 }
 

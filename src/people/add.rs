@@ -1,15 +1,22 @@
 //! `add URL`: store a token typed at a prompt or piped on stdin, never taken from argv.
+//!
+//! Gather the request (arguments, then the terminal or stdin for the rest), store it with
+//! [`crate::manage::add`], print where it went.
 
 use std::io::Read;
 
 use zeroize::Zeroizing;
 
-use super::{Args, Session, Spec};
+use super::args::{Args, Spec};
+use super::session::Session;
+use super::url::CredUrl;
 use crate::cli::UsageError;
 use crate::error::{Error, Result};
+use crate::key::Key;
 use crate::protocol::Request;
 use crate::rules;
 use crate::secret::Secret;
+use crate::store::Backend;
 use crate::time::{describe_remaining, format_datetime, parse_date, parse_duration};
 
 pub(super) const SPEC: Spec = Spec {
@@ -33,19 +40,68 @@ fn usage(msg: String) -> Error {
 }
 
 pub(super) fn run(s: &mut Session<'_, '_>, args: &Args) -> Result<u8> {
-    let (url, user) = super::url_and_user("add", args)?;
-    let prompts_allowed =
-        s.p.stdin_is_terminal && (s.p.env)("GIT_TERMINAL_PROMPT").is_none_or(|v| v != "0");
-    let username = match user {
-        Some(u) => u,
-        None if prompts_allowed => prompt_line(s, &format!("Username for '{}': ", url.origin()))?,
-        None => {
-            return Err(usage(
-                "no username: put it in the URL (https://USER@host/...) or pass --username".into(),
-            ));
-        }
-    };
-    let expiry = match (args.value("--expires")?, args.value("--expires-in")?) {
+    let request = AddRequest::gather(s, args)?;
+    let added = store(s, request)?;
+    print(s, &added)?;
+    Ok(0)
+}
+
+/// What `add` was asked to store, the username and token asked for if not given.
+struct AddRequest {
+    url: CredUrl,
+    username: Vec<u8>,
+    /// The token's own expiry (Unix seconds), from `--expires` or `--expires-in`.
+    expires: Option<u64>,
+    token: Secret,
+}
+
+impl AddRequest {
+    /// Parses `args`, asking at the terminal for what they leave out, in this order: the
+    /// username, then (once the flags are checked) the token.
+    fn gather(s: &mut Session<'_, '_>, args: &Args) -> Result<AddRequest> {
+        let (url, user) = super::args::url_and_user("add", args)?;
+        let prompts_allowed =
+            s.p.stdin_is_terminal && (s.p.env)("GIT_TERMINAL_PROMPT").is_none_or(|v| v != "0");
+        let username = match user {
+            Some(u) => u,
+            None if prompts_allowed => {
+                prompt_line(s, &format!("Username for '{}': ", url.origin()))?
+            }
+            None => {
+                return Err(usage(
+                    "no username: put it in the URL (https://USER@host/...) or pass --username"
+                        .into(),
+                ));
+            }
+        };
+        let expires = parse_expiry(
+            args.value("--expires")?,
+            args.value("--expires-in")?,
+            s.p.now.secs,
+        )?;
+        let shown = url.key(Some(&username)).display();
+        let token = read_token(s, prompts_allowed, &shown)?;
+        Ok(AddRequest {
+            url,
+            username,
+            expires,
+            token,
+        })
+    }
+
+    /// The key the token goes under.
+    fn key(&self) -> Key {
+        self.url.key(Some(&self.username))
+    }
+}
+
+/// `--expires` or `--expires-in` (at most one) as Unix seconds, which must be after `now`.
+fn parse_expiry(
+    expires: Option<String>,
+    expires_in: Option<String>,
+    now: u64,
+) -> Result<Option<u64>> {
+    let expiry = match (expires, expires_in) {
         (Some(_), Some(_)) => return Err(usage("give --expires or --expires-in, not both".into())),
         (Some(d), None) => Some(parse_date(&d).ok_or_else(|| {
             usage(format!(
@@ -60,27 +116,41 @@ pub(super) fn run(s: &mut Session<'_, '_>, args: &Args) -> Result<u8> {
                     crate::display::escape(d.as_bytes())
                 ))
             })?;
-            Some(s.p.now.secs.saturating_add(secs))
+            Some(now.saturating_add(secs))
         }
         (None, None) => None,
     };
-    if let Some(e) = expiry
-        && e <= s.p.now.secs
-    {
-        return Err(usage(format!(
+    match expiry {
+        Some(e) if e <= now => Err(usage(format!(
             "the expiry {} is in the past",
             format_datetime(e)
-        )));
+        ))),
+        _ => Ok(expiry),
     }
-    let key = url.key(Some(&username));
-    let token = read_token(s, prompts_allowed, &key.display())?;
+}
+
+/// What `add` stored, and where.
+struct Added {
+    /// The key, as shown to people.
+    shown: String,
+    backend: Backend,
+    /// The earliest of the token's own expiry and the TTL deadline.
+    expiry: Option<u64>,
+    /// For a scoped token git would never be sent: the command that makes git send paths.
+    use_http_path_fix: Option<String>,
+}
+
+/// Stores the request's token through [`crate::manage::add`].
+fn store(s: &mut Session<'_, '_>, request: AddRequest) -> Result<Added> {
+    let key = request.key();
+    let origin = request.url.origin();
     let req = Request {
-        protocol: Some(url.protocol.clone()),
-        host: Some(url.host.clone()),
-        path: url.path.clone(),
-        username: Some(username),
-        password: Some(token),
-        password_expiry_utc: expiry,
+        protocol: Some(request.url.protocol),
+        host: Some(request.url.host),
+        path: request.url.path,
+        username: Some(request.username),
+        password: Some(request.token),
+        password_expiry_utc: request.expires,
         ..Request::default()
     };
     let new = rules::incoming(&req, s.p.now, s.config.ttl).ok_or_else(|| {
@@ -92,8 +162,22 @@ pub(super) fn run(s: &mut Session<'_, '_>, args: &Args) -> Result<u8> {
             key.display()
         )));
     };
-    let backend = backend.name();
-    let expires = match new.expiry() {
+    let use_http_path_fix = key
+        .path
+        .as_deref()
+        .and_then(|path| crate::gitconfig::use_http_path_fix(&origin, path));
+    Ok(Added {
+        shown: key.display(),
+        backend,
+        expiry: new.expiry(),
+        use_http_path_fix,
+    })
+}
+
+/// Says where the token went and until when; hints at `useHttpPath` when git would never
+/// send the path a scoped token needs.
+fn print(s: &mut Session<'_, '_>, added: &Added) -> Result<()> {
+    let expires = match added.expiry {
         Some(e) => format!(
             "expires {}, {}",
             format_datetime(e),
@@ -102,19 +186,16 @@ pub(super) fn run(s: &mut Session<'_, '_>, args: &Args) -> Result<u8> {
         None => "no expiry".into(),
     };
     s.out(&format!(
-        "Stored the token for {} in the {backend} store ({expires}).",
-        key.display()
+        "Stored the token for {} in the {} store ({expires}).",
+        added.shown,
+        added.backend.name()
     ))?;
-    if let Some(fix) = key
-        .path
-        .as_deref()
-        .and_then(|path| crate::gitconfig::use_http_path_fix(&url.origin(), path))
-    {
+    if let Some(fix) = &added.use_http_path_fix {
         s.err(&format!(
             "hint: git sends the repository path to credential helpers only with useHttpPath; without it this scoped token is never used. Run: {fix}"
         ));
     }
-    Ok(0)
+    Ok(())
 }
 
 /// Asks for one line at the terminal (echoed).
@@ -170,4 +251,33 @@ fn read_token(s: &mut Session<'_, '_>, prompts_allowed: bool, what: &str) -> Res
         ));
     }
     Ok(Secret::from_slice(&line))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_expiry;
+
+    fn message(r: crate::error::Result<Option<u64>>) -> String {
+        r.unwrap_err().to_string()
+    }
+
+    #[test]
+    fn expiry_takes_one_flag_in_the_future() {
+        let now = 1_700_000_000;
+        assert_eq!(parse_expiry(None, None, now).unwrap(), None);
+        assert_eq!(
+            parse_expiry(None, Some("2h".into()), now).unwrap(),
+            Some(now + 7200)
+        );
+        assert_eq!(
+            parse_expiry(Some("2030-01-01T00:00:00Z".into()), None, now).unwrap(),
+            Some(1_893_456_000)
+        );
+        let both = parse_expiry(Some("2030-01-01".into()), Some("1d".into()), now);
+        assert!(message(both).contains("not both"));
+        assert!(message(parse_expiry(None, Some("0s".into()), now)).contains("--expires-in '0s'"));
+        assert!(message(parse_expiry(Some("soon".into()), None, now)).contains("--expires 'soon'"));
+        let past = parse_expiry(Some("2001-01-01".into()), None, now);
+        assert!(message(past).contains("is in the past"));
+    }
 }

@@ -1,8 +1,13 @@
 //! `list [--json]`: what is stored, where, and until when. Never a token.
+//!
+//! Parse (`--json`), act ([`crate::manage::list`], turned into rows), print (a table or JSON).
 
-use super::{Args, Session, Spec};
+use super::args::{Args, Spec};
+use super::session::Session;
 use crate::display::escape;
 use crate::error::Result;
+use crate::key::Key;
+use crate::store::Backend;
 use crate::time::{describe_remaining, format_date};
 
 pub(super) const SPEC: Spec = Spec {
@@ -18,102 +23,174 @@ backend, expiry and the date stored. Tokens are never shown.
 };
 
 pub(super) fn run(s: &mut Session<'_, '_>, args: &Args) -> Result<u8> {
-    let rows = crate::manage::list(&mut s.chain)?;
-    let now = s.p.now.secs;
-    if args.flag("--json") {
-        let mut out = String::from("[");
-        for (i, (r, backend)) in rows.iter().enumerate() {
-            out.push_str(if i == 0 { "\n  " } else { ",\n  " });
-            out.push_str(&format!(
-                "{{\"protocol\": {}, \"host\": {}, \"path\": {}, \"username\": {}, \"backend\": \"{}\", \"expires_utc\": {}, \"stored_utc\": {}}}",
-                json_str(&r.key.host.protocol),
-                json_str(&r.key.host.host),
-                r.key.path.as_deref().map_or("null".into(), json_str),
-                r.key.username.as_deref().map_or("null".into(), json_str),
-                backend.name(),
-                r.expiry().map_or("null".into(), |e| e.to_string()),
-                r.stored.secs,
-            ));
-        }
-        out.push_str(if rows.is_empty() { "]" } else { "\n]" });
-        return s.out(&out).map(|()| 0);
-    }
-    if rows.is_empty() {
-        let where_ = s
-            .chain
-            .stores()
-            .map(|st| st.backend().name())
-            .collect::<Vec<_>>()
-            .join(" or ");
-        s.err(&format!(
-            "no credentials stored (in the {where_} store: {})",
-            crate::display::escape_path(&s.config.file)
-        ));
-        return Ok(0);
-    }
-    let color = s.p.stdout_is_terminal && (s.p.env)("NO_COLOR").is_none_or(|v| v.is_empty());
-    let warn = s.config.warn.unwrap_or(0);
-    let mut table = vec![[
-        "URL".to_string(),
-        "USERNAME".into(),
-        "BACKEND".into(),
-        "EXPIRES".into(),
-        "STORED".into(),
-    ]];
-    let mut styles = vec![""];
-    for (r, backend) in &rows {
-        let url = crate::key::Key {
-            username: None,
-            ..r.key.clone()
-        }
-        .display();
-        let user = r.key.username.as_deref().map_or("-".into(), escape);
-        let (expires, style) = match r.expiry() {
-            None => ("never".to_string(), ""),
-            Some(e) if now >= e => (format!("{} (expired)", format_date(e)), "\x1b[31m"),
-            Some(e) => {
-                let style = if e - now <= warn { "\x1b[33m" } else { "" };
-                (
-                    format!("{} ({})", format_date(e), describe_remaining(e, now)),
-                    style,
-                )
-            }
+    let request = ListRequest::parse(args);
+    let rows = rows(s)?;
+    if request.json {
+        s.out(&json(&rows))?;
+    } else if rows.is_empty() {
+        print_none_stored(s);
+    } else {
+        let look = Look {
+            now: s.p.now.secs,
+            warn: s.config.warn.unwrap_or(0),
+            color: s.p.stdout_is_terminal && (s.p.env)("NO_COLOR").is_none_or(|v| v.is_empty()),
         };
-        table.push([
-            url,
-            user,
-            backend.name().into(),
-            expires,
-            format_date(r.stored.secs),
-        ]);
-        styles.push(style);
+        for line in table(&rows, &look) {
+            s.out(&line)?;
+        }
     }
-    let widths: Vec<usize> = (0..5)
+    Ok(0)
+}
+
+/// What `list` was asked for.
+struct ListRequest {
+    /// `--json`: JSON instead of a table.
+    json: bool,
+}
+
+impl ListRequest {
+    fn parse(args: &Args) -> ListRequest {
+        ListRequest {
+            json: args.flag("--json"),
+        }
+    }
+}
+
+/// One stored credential as `list` shows it: its key, where it is and its dates. No token.
+struct Row {
+    key: Key,
+    backend: Backend,
+    /// The earliest of the token's own expiry and the TTL deadline (Unix seconds).
+    expires: Option<u64>,
+    /// When the token was stored (Unix seconds).
+    stored: u64,
+}
+
+/// Every stored credential, sorted as [`crate::manage::list`] sorts them.
+fn rows(s: &mut Session<'_, '_>) -> Result<Vec<Row>> {
+    let placed = crate::manage::list(&mut s.chain)?;
+    Ok(placed
+        .into_iter()
+        .map(|(r, backend)| Row {
+            expires: r.expiry(),
+            stored: r.stored.secs,
+            key: r.key,
+            backend,
+        })
+        .collect())
+}
+
+/// Says on stderr that nothing is stored, and where `list` looked.
+fn print_none_stored(s: &mut Session<'_, '_>) {
+    let where_ = s
+        .chain
+        .stores()
+        .map(|st| st.backend().name())
+        .collect::<Vec<_>>()
+        .join(" or ");
+    s.err(&format!(
+        "no credentials stored (in the {where_} store: {})",
+        crate::display::escape_path(&s.config.file)
+    ));
+}
+
+/// `--json`: an array of one object per row, on as many lines as rows plus two.
+fn json(rows: &[Row]) -> String {
+    let mut out = String::from("[");
+    for (i, r) in rows.iter().enumerate() {
+        out.push_str(if i == 0 { "\n  " } else { ",\n  " });
+        out.push_str(&format!(
+            "{{\"protocol\": {}, \"host\": {}, \"path\": {}, \"username\": {}, \"backend\": \"{}\", \"expires_utc\": {}, \"stored_utc\": {}}}",
+            json_str(&r.key.host.protocol),
+            json_str(&r.key.host.host),
+            r.key.path.as_deref().map_or("null".into(), json_str),
+            r.key.username.as_deref().map_or("null".into(), json_str),
+            r.backend.name(),
+            r.expires.map_or("null".into(), |e| e.to_string()),
+            r.stored,
+        ));
+    }
+    out.push_str(if rows.is_empty() { "]" } else { "\n]" });
+    out
+}
+
+/// How the table is drawn: the time of the run, the `--warn` window and whether to colour.
+struct Look {
+    now: u64,
+    warn: u64,
+    color: bool,
+}
+
+/// The header.
+const HEADER: [&str; 5] = ["URL", "USERNAME", "BACKEND", "EXPIRES", "STORED"];
+
+/// The table's lines, header first, columns aligned.
+fn table(rows: &[Row], look: &Look) -> Vec<String> {
+    let mut cells = vec![(HEADER.map(String::from), "")];
+    cells.extend(rows.iter().map(|r| row_cells(r, look)));
+    let widths: Vec<usize> = (0..HEADER.len())
         .map(|c| {
-            table
+            cells
                 .iter()
-                .map(|row| row[c].chars().count())
+                .map(|(row, _)| row[c].chars().count())
                 .max()
                 .unwrap_or(0)
         })
         .collect();
-    for (row, style) in table.iter().zip(styles) {
-        let mut line = String::new();
-        for (c, cell) in row.iter().enumerate() {
-            let pad = widths[c] - cell.chars().count();
-            let cell = if c == 3 && color && !style.is_empty() {
-                format!("{style}{cell}\x1b[0m")
-            } else {
-                cell.clone()
-            };
-            line.push_str(&cell);
-            if c < 4 {
-                line.push_str(&" ".repeat(pad + 2));
-            }
-        }
-        s.out(line.trim_end())?;
+    cells
+        .iter()
+        .map(|(row, style)| table_line(row, &widths, style, look.color))
+        .collect()
+}
+
+/// A row's cells, and the colour of its EXPIRES cell: red once expired, yellow within the
+/// `--warn` window.
+fn row_cells(r: &Row, look: &Look) -> ([String; 5], &'static str) {
+    let url = Key {
+        username: None,
+        ..r.key.clone()
     }
-    Ok(0)
+    .display();
+    let user = r.key.username.as_deref().map_or("-".into(), escape);
+    let now = look.now;
+    let (expires, style) = match r.expires {
+        None => ("never".to_string(), ""),
+        Some(e) if now >= e => (format!("{} (expired)", format_date(e)), "\x1b[31m"),
+        Some(e) => {
+            let style = if e - now <= look.warn { "\x1b[33m" } else { "" };
+            (
+                format!("{} ({})", format_date(e), describe_remaining(e, now)),
+                style,
+            )
+        }
+    };
+    let cells = [
+        url,
+        user,
+        r.backend.name().into(),
+        expires,
+        format_date(r.stored),
+    ];
+    (cells, style)
+}
+
+/// One line of the table: each cell padded to its column's width plus two blanks, the
+/// line's trailing blanks trimmed.
+fn table_line(row: &[String; 5], widths: &[usize], style: &str, color: bool) -> String {
+    let mut line = String::new();
+    for (c, cell) in row.iter().enumerate() {
+        let pad = widths[c] - cell.chars().count();
+        if c == 3 && color && !style.is_empty() {
+            line.push_str(&format!("{style}{cell}\x1b[0m"));
+        } else {
+            line.push_str(cell);
+        }
+        if c < 4 {
+            line.push_str(&" ".repeat(pad + 2));
+        }
+    }
+    line.truncate(line.trim_end().len());
+    line
 }
 
 /// A JSON string of raw bytes: valid UTF-8 kept, control characters `\u00XX`, invalid bytes
@@ -139,6 +216,48 @@ fn json_str(bytes: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_aligns_columns_and_colours_only_the_expiry() {
+        let row = |host: &[u8], user: &[u8], expires| Row {
+            key: Key::new(b"https", host, None, Some(user)),
+            backend: Backend::File,
+            expires,
+            stored: 0,
+        };
+        let day = 86_400;
+        let rows = [
+            row(b"a.example", b"octo", None),
+            row(b"b.example.org", b"x", Some(3 * day)),
+        ];
+        let look = Look {
+            now: 2 * day,
+            warn: 7 * day,
+            color: false,
+        };
+        assert_eq!(
+            table(&rows, &look),
+            [
+                "URL                    USERNAME  BACKEND  EXPIRES                STORED",
+                "https://a.example      octo      file     never                  1970-01-01",
+                "https://b.example.org  x         file     1970-01-04 (in 1 day)  1970-01-01",
+            ]
+        );
+        let coloured = table(
+            &rows,
+            &Look {
+                color: true,
+                ..look
+            },
+        );
+        assert!(
+            coloured[2].contains("\x1b[33m1970-01-04 (in 1 day)\x1b[0m  "),
+            "{coloured:?}"
+        );
+        assert!(!coloured[1].contains('\x1b'));
+    }
+
     #[test]
     fn json_strings_escape_what_json_cannot_hold() {
         assert_eq!(super::json_str(b"a\"b\\c"), r#""a\"b\\c""#);

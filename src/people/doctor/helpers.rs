@@ -1,0 +1,152 @@
+//! The credential helpers git asks for a URL, and in which order: pat must be configured and
+//! asked first, and no `store` helper may come after it.
+
+use super::finding::Finding;
+use crate::gitconfig::{self, HelperEntry};
+use crate::people::url::CredUrl;
+
+/// The helper order for each of `urls`, as git's config sets it.
+pub(super) fn check(urls: &[String]) -> Vec<Finding> {
+    let entries = gitconfig::helper_entries();
+    urls.iter()
+        .flat_map(|url| check_url(url, &entries))
+        .collect()
+}
+
+/// The helpers git asks for `url`, in order, as git builds the list: every matching
+/// `credential.helper` and `credential.<pattern>.helper` in config order, an empty value
+/// resetting the list.
+fn helpers_for(url: &CredUrl, entries: &[HelperEntry]) -> Vec<String> {
+    let mut list = Vec::new();
+    for e in entries {
+        if e.url.as_deref().is_some_and(|p| !pattern_matches(p, url)) {
+            continue;
+        }
+        if e.value.is_empty() {
+            list.clear();
+        } else {
+            list.push(e.value.clone());
+        }
+    }
+    list
+}
+
+/// git's `credential.<url>` matching: scheme and host exact (case-insensitive host, `*` for
+/// one label), path by whole leading segments, user if the pattern has one. A pattern without
+/// a scheme matches any scheme.
+fn pattern_matches(pattern: &str, url: &CredUrl) -> bool {
+    let parsed = if pattern.contains("://") {
+        CredUrl::parse(pattern.as_bytes()).ok()
+    } else {
+        CredUrl::parse(format!("any://{pattern}").as_bytes()).ok()
+    };
+    let Some(p) = parsed else { return false };
+    let scheme_ok = !pattern.contains("://") || p.protocol.eq_ignore_ascii_case(&url.protocol);
+    let ph = String::from_utf8_lossy(&p.host).to_ascii_lowercase();
+    let uh = String::from_utf8_lossy(&url.host).to_ascii_lowercase();
+    let host_ok = ph.is_empty() && !pattern.contains("://")
+        || (ph.split('.').count() == uh.split('.').count()
+            && ph
+                .split('.')
+                .zip(uh.split('.'))
+                .all(|(a, b)| a == "*" || a == b));
+    let path_ok = match (&p.path, &url.path) {
+        (None, _) => true,
+        (Some(pp), up) => crate::key::path_serves(
+            crate::key::normalize_path(pp).as_deref(),
+            up.as_deref()
+                .and_then(crate::key::normalize_path)
+                .as_deref(),
+        ),
+    };
+    let user_ok = p.username.is_none() || p.username == url.username;
+    scheme_ok && host_ok && path_ok && user_ok
+}
+
+/// The helper order git uses for `url_text`: pat configured, asked first, and no `store`
+/// helper after it to copy tokens into plain text.
+fn check_url(url_text: &str, entries: &[HelperEntry]) -> Vec<Finding> {
+    let shown = crate::display::escape(url_text.as_bytes());
+    let Ok(url) = CredUrl::parse(url_text.as_bytes()) else {
+        return vec![Finding::problem(format!("'{shown}' is not a URL"))];
+    };
+    let list = helpers_for(&url, entries);
+    let Some(pos) = list.iter().position(|h| gitconfig::pat_words(h).is_some()) else {
+        return vec![Finding::problem(format!(
+            "pat is not configured for {shown}: run ./install.sh, or git config --global credential.helper pat"
+        ))];
+    };
+    let mut findings: Vec<Finding> = list[..pos]
+        .iter()
+        .map(|h| Finding::problem(format!("for {shown} git asks '{}' before pat, and it answers first: put pat first (./install.sh does)", crate::display::escape(h.as_bytes()))))
+        .collect();
+    if pos == 0 {
+        findings.push(Finding::ok(format!(
+            "pat is the first helper git asks for {shown}"
+        )));
+    }
+    for h in &list[pos + 1..] {
+        let name = h.split_whitespace().next().unwrap_or("");
+        if name == "store" || name.ends_with("/git-credential-store") {
+            findings.push(Finding::problem(format!("for {shown} a 'store' helper comes after pat: git hands it every token, which it copies into ~/.git-credentials in plain text; run git credential-pat import --remove-source, then git config --global --unset-all credential.helper store")));
+        } else if name == "cache" || name.ends_with("/git-credential-cache") {
+            findings.push(Finding::note(format!("for {shown} a 'cache' helper comes after pat: harmless, but it keeps a second copy of tokens in memory")));
+        }
+    }
+    findings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::people::doctor::finding::Level;
+
+    fn entry(url: Option<&str>, value: &str) -> HelperEntry {
+        HelperEntry {
+            url: url.map(String::from),
+            value: value.into(),
+        }
+    }
+
+    fn levels(findings: &[Finding]) -> Vec<Level> {
+        findings.iter().map(|f| f.level).collect()
+    }
+
+    #[test]
+    fn helpers_follow_config_order_and_an_empty_value_resets() {
+        let entries = [
+            entry(None, "store"),
+            entry(Some("https://github.com"), ""),
+            entry(Some("https://*.example.com/acme"), "cache"),
+            entry(None, "pat"),
+        ];
+        let url = |u: &str| CredUrl::parse(u.as_bytes()).unwrap();
+        assert_eq!(helpers_for(&url("https://github.com"), &entries), ["pat"]);
+        assert_eq!(
+            helpers_for(&url("https://git.example.com/acme/tool"), &entries),
+            ["store", "cache", "pat"]
+        );
+        assert_eq!(
+            helpers_for(&url("https://git.example.com/other"), &entries),
+            ["store", "pat"]
+        );
+    }
+
+    #[test]
+    fn pat_first_without_a_store_after_it_is_ok() {
+        let ok = check_url("https://h", &[entry(None, "pat"), entry(None, "cache")]);
+        assert_eq!(levels(&ok), [Level::Ok, Level::Note]);
+        let late = check_url("https://h", &[entry(None, "store"), entry(None, "pat")]);
+        assert_eq!(levels(&late), [Level::Problem]);
+        let leaky = check_url("https://h", &[entry(None, "pat"), entry(None, "store")]);
+        assert_eq!(levels(&leaky), [Level::Ok, Level::Problem]);
+        let missing = check_url("https://h", &[entry(None, "cache")]);
+        assert!(
+            missing[0]
+                .message
+                .starts_with("pat is not configured for https://h")
+        );
+        let junk = check_url("h\x1b", &[]);
+        assert_eq!(junk[0].message, "'h\\x1B' is not a URL");
+    }
+}

@@ -1,0 +1,254 @@
+//! `doctor [URL]`: one explained line per check; exit 1 on any problem.
+//!
+//! Each group of checks returns its findings as data (`finding`; the helper order in
+//! `helpers`); one printer turns them into lines and the exit code.
+
+mod finding;
+mod helpers;
+
+use super::args::{Args, Spec};
+use super::session::Session;
+use crate::display::count;
+use crate::error::Result;
+use crate::gitconfig;
+use crate::record::Record;
+use crate::time::format_datetime;
+use finding::{Finding, Level};
+
+pub(super) const SPEC: Spec = Spec {
+    usage: "usage: git credential-pat doctor [URL]
+
+Checks the setup for URL (default: every host with a stored token, and https://github.com):
+git's version, the helpers git will ask and in which order, the store's permissions and
+contents, expired and expiring tokens, and scoped tokens git never sends a path for.
+Prints one line per check; exits 1 if any is a problem.",
+    flags: &[],
+    positional: (0, 1),
+};
+
+pub(super) fn run(s: &mut Session<'_, '_>, args: &Args, notes: &[String]) -> Result<u8> {
+    let request = DoctorRequest::parse(args);
+    let now = s.p.now.secs;
+    let mut findings: Vec<Finding> = notes
+        .iter()
+        .map(|n| Finding::note(n.trim_start_matches("note: ")))
+        .collect();
+    findings.push(git_version());
+    let records = stores(s, &mut findings);
+    findings.extend(expiry(&records, now, s.config.warn.unwrap_or(0)));
+    findings.extend(helpers::check(&urls_to_check(request.url, &records)));
+    findings.extend(scoped_tokens(&records));
+    print(s, &findings)
+}
+
+/// What `doctor` was asked to check.
+struct DoctorRequest {
+    /// `URL`; `None`: every host with a stored token, and https://github.com.
+    url: Option<String>,
+}
+
+impl DoctorRequest {
+    fn parse(args: &Args) -> DoctorRequest {
+        DoctorRequest {
+            url: args
+                .positional
+                .first()
+                .map(|u| u.to_string_lossy().into_owned()),
+        }
+    }
+}
+
+/// Prints one tagged line per finding and a summary; exit 1 if any is a problem.
+fn print(s: &mut Session<'_, '_>, findings: &[Finding]) -> Result<u8> {
+    for f in findings {
+        let tag = match f.level {
+            Level::Ok => "ok     ",
+            Level::Note => "note   ",
+            Level::Problem => "problem",
+        };
+        s.out(&format!("{tag} {}", f.message))?;
+    }
+    let problems = findings
+        .iter()
+        .filter(|f| f.level == Level::Problem)
+        .count();
+    s.out(&if problems == 0 {
+        "no problems found".to_string()
+    } else {
+        format!("{problems} problem(s) found")
+    })?;
+    Ok(u8::from(problems > 0))
+}
+
+/// Whether git runs and is new enough for token expiry and authtype credentials.
+fn git_version() -> Finding {
+    match gitconfig::git_version() {
+        None => Finding::problem("git does not run: install git 2.46 or newer"),
+        Some((ma, mi)) if (ma, mi) < (2, 40) => Finding::problem(format!(
+            "git {ma}.{mi} is older than 2.40: it ignores token expiry (password_expiry_utc) and authtype; upgrade git"
+        )),
+        Some((ma, mi)) if (ma, mi) < (2, 46) => Finding::problem(format!(
+            "git {ma}.{mi} is older than 2.46: no capability[]/authtype support (Bearer credentials); upgrade git"
+        )),
+        Some((ma, mi)) => Finding::ok(format!(
+            "git {ma}.{mi} handles token expiry and authtype credentials"
+        )),
+    }
+}
+
+/// The stores: permissions and contents (and how fast the keychain answers). Adds the
+/// findings to `findings` and returns every record read.
+fn stores(s: &Session<'_, '_>, findings: &mut Vec<Finding>) -> Vec<Record> {
+    let auto = s.config.backend == crate::config::BackendChoice::Auto;
+    let mut records = Vec::new();
+    for st in s.chain.stores() {
+        let start = std::time::Instant::now();
+        let result = st.load_all();
+        let took = start.elapsed();
+        let backend = st.backend().name();
+        if backend == "keychain" && result.is_ok() {
+            findings.push(Finding::note(format!(
+                "the keychain answered in {} ms (each get pays about that)",
+                took.as_millis()
+            )));
+        }
+        match result {
+            Err(e) if auto && e.is_unreachable() => findings.push(Finding::note(format!(
+                "the keychain is not reachable, so tokens go to the file: {e}"
+            ))),
+            Ok(recs) => {
+                findings.push(Finding::ok(format!(
+                    "the {backend} store is readable and private ({})",
+                    count(recs.len(), "credential")
+                )));
+                records.extend(recs);
+            }
+            Err(e) => findings.push(Finding::problem(e.to_string())),
+        }
+    }
+    records
+}
+
+/// Expired tokens not yet pruned, and tokens that expire within the `--warn` window.
+fn expiry(records: &[Record], now: u64, warn: u64) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    // An expired token with a refresh token is not a problem: another helper renews it.
+    let expired: Vec<_> = records
+        .iter()
+        .filter(|rec| rec.is_expired(now) && !rec.refreshable())
+        .collect();
+    if !expired.is_empty() {
+        let names = expired
+            .iter()
+            .map(|rec| rec.key.display())
+            .collect::<Vec<_>>()
+            .join(", ");
+        findings.push(Finding::problem(format!("{} expired token(s) not yet pruned ({names}): run git credential-pat prune, and add fresh ones", expired.len())));
+    }
+    for rec in records.iter().filter(|rec| !rec.is_expired(now)) {
+        if let Some(e) = rec
+            .expires
+            .filter(|_| crate::rules::should_warn(rec, Some(warn), now))
+        {
+            findings.push(Finding::note(format!(
+                "the token for {} expires on {}: replace it soon",
+                rec.key.display(),
+                format_datetime(e)
+            )));
+        }
+    }
+    findings
+}
+
+/// The URLs to check the helper configuration for: `url`, else the origin of every stored
+/// credential and https://github.com; sorted, each once.
+fn urls_to_check(url: Option<String>, records: &[Record]) -> Vec<String> {
+    let mut urls: Vec<String> = match url {
+        Some(u) => vec![u],
+        None => {
+            let mut v: Vec<String> = records.iter().map(|rec| rec.key.host.origin()).collect();
+            v.push("https://github.com".into());
+            v
+        }
+    };
+    urls.dedup();
+    urls.sort();
+    urls.dedup();
+    urls
+}
+
+/// Scoped tokens only work when git sends paths: one note per scoped token it never sends.
+fn scoped_tokens(records: &[Record]) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for rec in records {
+        let Some(path) = rec.key.path.as_deref() else {
+            continue;
+        };
+        if let Some(fix) = gitconfig::use_http_path_fix(&rec.key.host.origin(), path) {
+            findings.push(Finding::note(format!("the scoped token for {} is never used: git sends no path without useHttpPath; run {fix}", rec.key.display())));
+        }
+    }
+    findings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::key::Key;
+    use crate::record::Stamp;
+
+    fn record(host: &[u8], path: Option<&[u8]>, expires: Option<u64>) -> Record {
+        Record {
+            key: Key::new(b"https", host, path, Some(b"u")),
+            password: None,
+            oauth_refresh_token: None,
+            authtype: None,
+            credential: None,
+            expires,
+            ttl_expires: None,
+            stored: Stamp::default(),
+        }
+    }
+
+    #[test]
+    fn urls_are_the_stored_origins_and_github_each_once() {
+        let recs = [
+            record(b"b.example", Some(b"acme"), None),
+            record(b"a.example", None, None),
+            record(b"b.example", None, None),
+        ];
+        assert_eq!(
+            urls_to_check(None, &recs),
+            [
+                "https://a.example",
+                "https://b.example",
+                "https://github.com"
+            ]
+        );
+        assert_eq!(urls_to_check(Some("x".into()), &recs), ["x"]);
+    }
+
+    #[test]
+    fn expired_tokens_are_a_problem_and_expiring_ones_a_note() {
+        let day = 86_400;
+        let recs = [
+            record(b"gone.example", None, Some(day)),
+            record(b"soon.example", None, Some(3 * day)),
+            record(b"later.example", None, Some(30 * day)),
+        ];
+        let found = expiry(&recs, 2 * day, 7 * day);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(found[0].level, Level::Problem);
+        assert!(
+            found[0]
+                .message
+                .starts_with("1 expired token(s) not yet pruned (https://u@gone.example)")
+        );
+        assert_eq!(
+            found[1],
+            Finding::note(
+                "the token for https://u@soon.example expires on 1970-01-04 00:00 UTC: replace it soon"
+            )
+        );
+    }
+}
