@@ -13,6 +13,7 @@ pub mod error;
 pub mod fsio;
 pub mod fsperm;
 pub mod gitconfig;
+pub mod hardening;
 pub mod key;
 pub mod lock;
 pub mod manage;

@@ -4,6 +4,7 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    git_credential_pat::hardening::disable_core_dumps();
     let env = |name: &str| std::env::var_os(name);
     let stdin = std::io::stdin();
     let code = git_credential_pat::run(git_credential_pat::Process {
