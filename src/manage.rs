@@ -62,7 +62,7 @@ pub fn prune(chain: &mut Chain, now: u64) -> Result<Vec<Placed>, Error> {
     Ok(removed)
 }
 
-/// `import`: upserts `records` into the primary store ([`rules::upsert`], one key each),
+/// `import`: upserts `records` into the primary store ([`rules::upsert_all`]),
 /// retiring later stores' stale copies as `add` does. Returns the backend they went to,
 /// `None` when no store could be reached.
 pub fn import(chain: &mut Chain, records: &[Record]) -> Result<Option<Backend>, Error> {
@@ -70,20 +70,8 @@ pub fn import(chain: &mut Chain, records: &[Record]) -> Result<Option<Backend>, 
     let primary = chain.write_primary(
         Scope::All,
         &loaded,
-        &mut |recs| {
-            let mut changed = false;
-            for r in records {
-                changed |= rules::upsert(recs, r.clone());
-            }
-            changed
-        },
-        &mut |recs| {
-            let mut changed = false;
-            for r in records {
-                changed |= rules::retire(recs, r);
-            }
-            changed
-        },
+        &mut |recs| rules::upsert_all(recs, records),
+        &mut |recs| rules::retire_all(recs, records),
     )?;
     Ok(primary.map(|i| chain.backend(i)))
 }

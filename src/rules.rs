@@ -6,6 +6,8 @@
 //! whether anything changed. [`crate::chain`] runs them against the backends, once without a
 //! lock to learn whether a write is needed at all, and again under the backend's lock.
 
+use std::collections::{HashMap, HashSet};
+
 use crate::key::{self, HostKey, Key, ReqPath};
 use crate::protocol::{Request, Response, UnwritableValue};
 use crate::record::{Record, Stamp};
@@ -287,6 +289,81 @@ pub fn upsert(recs: &mut Vec<Record>, new: Record) -> bool {
     }
 }
 
+/// Upserts every record of `news` ([`upsert`]), in O(n + m) with an index by key; of several
+/// with one key the first wins (a later one with the same token refreshes it at most).
+/// Returns whether anything changed.
+pub fn upsert_all(recs: &mut Vec<Record>, news: &[Record]) -> bool {
+    let mut at: HashMap<Key, usize> = recs
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.key.clone(), i))
+        .collect();
+    let mut changed = false;
+    for new in news {
+        match at.get(&new.key) {
+            Some(&i) if recs[i].same_token(new) => {
+                changed |= refresh_same_token(&mut recs[i], new);
+            }
+            Some(&i) => {
+                recs[i] = new.clone();
+                changed = true;
+            }
+            None => {
+                at.insert(new.key.clone(), recs.len());
+                recs.push(new.clone());
+                changed = true;
+            }
+        }
+    }
+    changed
+}
+
+/// [`retire`] for every record of `news` at once, in O(n + m): stale copies are found by
+/// key, and their per-repository copies through an index by host and user.
+pub fn retire_all(recs: &mut Vec<Record>, news: &[Record]) -> bool {
+    let at: HashMap<&Key, usize> = recs.iter().enumerate().map(|(i, r)| (&r.key, i)).collect();
+    let mut retired: Vec<(usize, &Record)> = news
+        .iter()
+        .filter_map(|n| at.get(&n.key).map(|&i| (i, n)))
+        .collect();
+    if retired.is_empty() {
+        return false;
+    }
+    retired.sort_by_key(|&(i, _)| i);
+    retired.dedup_by_key(|&mut (i, _)| i);
+    let mut by_user: HashMap<(&HostKey, Option<&[u8]>), Vec<usize>> = HashMap::new();
+    for (i, r) in recs.iter().enumerate() {
+        by_user
+            .entry((&r.key.host, r.key.username.as_deref()))
+            .or_default()
+            .push(i);
+    }
+    let mut rewrite: Vec<(usize, Record)> = Vec::new();
+    for &(i, new) in &retired {
+        let old = &recs[i];
+        if old.same_token(new) {
+            continue;
+        }
+        let peers = by_user
+            .get(&(&old.key.host, old.key.username.as_deref()))
+            .map_or(&[][..], Vec::as_slice);
+        for &j in peers.iter().filter(|&&j| is_copy_of(&recs[j], old)) {
+            let key = recs[j].key.clone();
+            rewrite.push((j, Record { key, ..new.clone() }));
+        }
+    }
+    let gone: HashSet<usize> = retired.iter().map(|&(i, _)| i).collect();
+    for (j, r) in rewrite {
+        recs[j] = r;
+    }
+    let mut i = 0;
+    recs.retain(|_| {
+        i += 1;
+        !gone.contains(&(i - 1))
+    });
+    true
+}
+
 /// What an `erase` request names besides its [`Want`]: the rejected secrets.
 #[derive(Clone, Debug, Default)]
 pub struct Rejected {
@@ -332,11 +409,13 @@ pub fn erase(recs: &mut Vec<Record>, want: &Want, rejected: &Rejected) -> bool {
     recs.len() != before
 }
 
-/// Whether `copy` is a more specific copy of `of`'s token: same user, a path under `of`'s
+/// Whether `copy` is a more specific copy of `of`'s token: same protocol + host (records of
+/// several hosts meet in `import`), same user, a path under `of`'s
 /// (any path when `of` is host-wide), the same secret. Git stored such copies per
 /// repository before the store rule existed.
 fn is_copy_of(copy: &Record, of: &Record) -> bool {
-    copy.key.username == of.key.username
+    copy.key.host == of.key.host
+        && copy.key.username == of.key.username
         && copy.key.path != of.key.path
         && key::path_serves(of.key.path.as_deref(), copy.key.path.as_deref())
         && copy.same_token(of)
@@ -387,17 +466,22 @@ pub fn retire(recs: &mut Vec<Record>, new: &Record) -> bool {
 /// host-wide ones) and, if given, `user`, together with every per-repository copy of each
 /// one's token. Returns what it removed, copies included.
 pub fn remove(recs: &mut Vec<Record>, path: Option<&[u8]>, user: Option<&[u8]>) -> Vec<Record> {
-    let targets: Vec<Record> = recs
+    // The targets by user: one per user at most (a key is unique), so each record is
+    // checked against at most one target.
+    let targets: HashMap<Option<Vec<u8>>, Record> = recs
         .iter()
         .filter(|r| {
             r.key.path.as_deref() == path
                 && user.is_none_or(|u| r.key.username.as_deref() == Some(u))
         })
-        .cloned()
+        .map(|r| (r.key.username.clone(), r.clone()))
         .collect();
-    let (gone, kept): (Vec<Record>, Vec<Record>) = std::mem::take(recs)
-        .into_iter()
-        .partition(|r| targets.iter().any(|t| t.key == r.key || is_copy_of(r, t)));
+    let (gone, kept): (Vec<Record>, Vec<Record>) =
+        std::mem::take(recs).into_iter().partition(|r| {
+            targets
+                .get(&r.key.username)
+                .is_some_and(|t| t.key == r.key || is_copy_of(r, t))
+        });
     *recs = kept;
     gone
 }

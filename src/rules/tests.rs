@@ -463,3 +463,102 @@ fn prune_removes_every_expired_credential() {
     assert_eq!(prune(&mut recs, T0 + 10).len(), 1);
     assert_eq!(recs.len(), 1);
 }
+
+mod batch {
+    //! The batch forms used by `import` agree with one-at-a-time application.
+    use super::*;
+    use proptest::prelude::*;
+
+    fn rec(host: u8, path: Option<u8>, user: u8, tok: u8) -> Record {
+        let path = path.map(|p| ["a", "a/b", "c"][p as usize].as_bytes());
+        Record {
+            key: Key::new(
+                b"https",
+                &[b'h', b'0' + host],
+                path,
+                Some(&[b'u', b'0' + user]),
+            ),
+            password: Some(Secret::from_slice(&[b't', b'0' + tok])),
+            oauth_refresh_token: None,
+            authtype: None,
+            credential: None,
+            expires: None,
+            ttl_expires: None,
+            stored: at(T0 + u64::from(tok)),
+        }
+    }
+
+    fn recs() -> impl Strategy<Value = Vec<Record>> {
+        proptest::collection::vec(
+            (0u8..2, proptest::option::of(0u8..3), 0u8..2, 0u8..3)
+                .prop_map(|(h, p, u, t)| rec(h, p, u, t)),
+            0..12,
+        )
+        .prop_map(|mut v| {
+            // A store holds one record per key.
+            let mut seen = std::collections::HashSet::new();
+            v.retain(|r| seen.insert(r.key.clone()));
+            v
+        })
+    }
+
+    fn shape(v: &[Record]) -> Vec<(Key, Vec<u8>)> {
+        let mut out: Vec<_> = v
+            .iter()
+            .map(|r| {
+                (
+                    r.key.clone(),
+                    r.password.as_ref().unwrap().expose().to_vec(),
+                )
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    proptest! {
+        #[test]
+        fn upsert_all_is_upsert_one_at_a_time(old in recs(), news in recs()) {
+            let mut a = old.clone();
+            let mut b = old;
+            let changed_a = upsert_all(&mut a, &news);
+            let mut changed_b = false;
+            for n in &news {
+                changed_b |= upsert(&mut b, n.clone());
+            }
+            prop_assert_eq!(shape(&a), shape(&b));
+            prop_assert_eq!(changed_a, changed_b);
+        }
+
+        #[test]
+        fn retire_all_is_retire_one_at_a_time(old in recs(), news in recs()) {
+            let mut a = old.clone();
+            let mut b = old;
+            let changed_a = retire_all(&mut a, &news);
+            let mut changed_b = false;
+            for n in &news {
+                changed_b |= retire(&mut b, n);
+            }
+            prop_assert_eq!(shape(&a), shape(&b));
+            prop_assert_eq!(changed_a, changed_b);
+        }
+    }
+}
+
+#[test]
+fn retire_all_rotates_copies() {
+    let mk = |path: Option<&[u8]>, tok: &[u8]| Record {
+        key: Key::new(b"https", b"h1", path, Some(b"u0")),
+        password: Some(Secret::from_slice(tok)),
+        oauth_refresh_token: None,
+        authtype: None,
+        credential: None,
+        expires: None,
+        ttl_expires: None,
+        stored: at(T0),
+    };
+    let mut recs = vec![mk(None, b"t1"), mk(Some(b"c"), b"t1")];
+    assert!(retire_all(&mut recs, &[mk(None, b"t2")]));
+    assert_eq!(recs.len(), 1);
+    assert_eq!(recs[0].password.as_ref().unwrap().expose(), b"t2");
+}

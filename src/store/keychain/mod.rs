@@ -20,6 +20,7 @@ mod bounded;
 mod entries;
 mod platform;
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -30,7 +31,7 @@ use super::file::lock_exclusive;
 use super::format;
 use super::{Backend, Error, Store, Update};
 use crate::fsio::create_private_dir;
-use crate::key::HostKey;
+use crate::key::{HostKey, Key};
 use crate::record::Record;
 use entries::{Loaded, delete, describe, read, write};
 
@@ -135,13 +136,11 @@ impl KeychainStore {
     /// Writes the credentials of `new` that are new or changed, then removes those of `old`
     /// whose key is gone. Returns whether anything changed.
     fn apply(&self, old: Vec<Loaded>, new: Vec<Record>) -> Result<bool, Error> {
-        let mut old: Vec<Option<Loaded>> = old.into_iter().map(Some).collect();
+        let mut old: HashMap<Key, Loaded> =
+            old.into_iter().map(|l| (l.record.key.clone(), l)).collect();
         let mut changed = false;
         for rec in new {
-            let existing = old
-                .iter_mut()
-                .find(|l| l.as_ref().is_some_and(|l| l.record.key == rec.key))
-                .and_then(Option::take);
+            let existing = old.remove(&rec.key);
             if let Some(l) = &existing
                 && format::encode(&l.record)[..] == format::encode(&rec)[..]
             {
@@ -151,7 +150,7 @@ impl KeychainStore {
             self.bounded("writing", CALL_TIMEOUT, move || write(entry, &rec))??;
             changed = true;
         }
-        for gone in old.into_iter().flatten() {
+        for gone in old.into_values() {
             let entry = gone.entry;
             self.bounded("deleting", CALL_TIMEOUT, move || delete(entry))??;
             changed = true;
