@@ -18,6 +18,10 @@ mod expiry;
 mod file_backend;
 /// Real `git credential fill|approve|reject` with the helper configured.
 mod git;
+/// A hostile file system and process environment: FIFOs and symlinks at every path the helper
+/// opens, umask 0277 as an unprivileged user, core dumps and /proc, a 200 MiB line under a
+/// memory limit, files out of order or with CRLF endings.
+mod hostile;
 /// The people's commands: add, list, remove, prune, import, doctor.
 mod people;
 /// Binary-level get/store/erase transcripts against the file backend.
