@@ -53,7 +53,7 @@ impl Problem {
                 "{p} is a directory, not a regular file; refusing to use it: point --file at a file, or move the directory away"
             ),
             Problem::NotRegular { kind } => format!(
-                "{p} is {kind}, not a regular file; refusing to open it: remove it ('rm -- {q}') if you did not put it there, or point --file elsewhere"
+                "{p} is {kind}, not a regular file; refusing to open it: remove it ('rm -- {q}') if you did not put it there"
             ),
             Problem::ForeignOwner { owner, me } => format!(
                 "{p} is owned by uid {owner}, not by you (uid {me}); refusing to use it: remove it, or 'chown {me} {q}' if it is yours"

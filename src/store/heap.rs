@@ -133,4 +133,8 @@ impl Store for std::rc::Rc<HeapStore> {
     fn exists(&self) -> bool {
         self.as_ref().exists()
     }
+
+    fn check(&self) -> Result<(), Error> {
+        self.as_ref().check()
+    }
 }

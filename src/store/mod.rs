@@ -58,6 +58,13 @@ pub trait Store {
     /// Like [`Store::update_host`] over every stored credential.
     fn update_all(&self, update: &mut Update<'_>) -> Result<bool, Error>;
 
+    /// Checks the whole store's consistency, beyond what a lookup of one host sees (the
+    /// file: every line in order, none too long, no CRLF). Run before erase, `remove` and
+    /// `prune`, so a damaged store is named instead of an erase silently missing a token.
+    fn check(&self) -> Result<(), Error> {
+        Ok(())
+    }
+
     /// Whether the store holds anything yet (a file that exists); checked without waiting.
     fn exists(&self) -> bool {
         true
@@ -115,7 +122,7 @@ pub enum Error {
     },
     /// The file's lines are not in the sorted order lookups rely on (a hand edit).
     #[error(
-        "{} is not sorted (line {line} is out of order), so lookups could miss credentials; nothing was changed: sort it (keeping the first line first): ({{ head -n 1 {q}; tail -n +2 {q} | LC_ALL=C sort; }}) > {q}.sorted && mv {q}.sorted {q}",
+        "{} is not sorted (line {line} is out of order), so lookups could miss credentials; nothing was changed: sort it, keeping the first line first: (umask 077 && {{ head -n 1 {q}; tail -n +2 {q} | LC_ALL=C sort; }} > {q}.sorted && mv {q}.sorted {q})",
         escape_path(path),
         q = crate::display::quoted_path(path)
     )]

@@ -762,6 +762,12 @@ fn a_file_out_of_order_is_refused_by_writers_and_list() {
         ("store", cred("d.example", "u", "ghp_d")),
         // A credential the search finds (c.example), so the erase has work to do.
         ("erase", "protocol=https\nhost=c.example\n".to_string()),
+        // The misplaced one, which a binary search cannot see: the erase must not report
+        // success while the revoked token stays.
+        (
+            "erase",
+            "protocol=https\nhost=a.example\nusername=u\npassword=ghp_a\n".to_string(),
+        ),
         ("list", String::new()),
     ] {
         let (code, out, err) = pat_within(&p, action, &input);

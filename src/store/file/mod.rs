@@ -203,6 +203,13 @@ impl Store for FileStore {
         Some(crate::display::escape_path(&self.path))
     }
 
+    fn check(&self) -> Result<(), Error> {
+        match self.open_checked()? {
+            Some(o) => self.scan(&o, false).map(|_| ()),
+            None => Ok(()),
+        }
+    }
+
     fn load_host(&self, host: &HostKey) -> Result<Vec<Record>, Error> {
         match self.open_checked()? {
             None => Ok(Vec::new()),
