@@ -20,6 +20,7 @@ backend, expiry and the date stored. Tokens are never shown.
            expires_utc and stored_utc",
     flags: &[("--json", false)],
     positional: (0, 0),
+    reads_token: false,
 };
 
 pub(super) fn run(s: &mut Session<'_, '_>, args: &Args) -> Result<u8> {
