@@ -4,6 +4,7 @@
 use std::io::Write;
 
 use crate::chain::{Chain, Scope};
+use crate::display::{escape, shell_quote};
 use crate::error::{Error, Result};
 use crate::key::{HostKey, Key};
 use crate::protocol::{Request, Response};
@@ -122,20 +123,29 @@ fn maybe_warn(rec: &Record, ctx: &mut Ctx<'_>) {
     {
         return;
     }
-    let mut url = Key {
-        username: None,
-        ..rec.key.clone()
-    }
-    .display();
-    if let Some(u) = &rec.key.username {
-        url.push_str(&format!(" --username={}", crate::display::escape(u)));
-    }
     ctx.notice(&format!(
-        "warning: the token for {} expires on {} ({}); create a new one and store it with 'git credential-pat add {url}'",
+        "warning: the token for {} expires on {} ({}); create a new one and store it with: {}",
         rec.key.display(),
         format_datetime(expires),
         describe_remaining(expires, now),
+        add_command(&rec.key),
     ));
+}
+
+/// `git credential-pat add URL [--username=USER]` for `key`, as shown to people: each variable
+/// word escaped, then shell-quoted.
+fn add_command(key: &Key) -> String {
+    let url = Key {
+        username: None,
+        ..key.clone()
+    }
+    .display();
+    let mut command = format!("git credential-pat add {}", shell_quote(&url));
+    if let Some(u) = &key.username {
+        command.push(' ');
+        command.push_str(&shell_quote(&format!("--username={}", escape(u))));
+    }
+    command
 }
 
 /// `store`: a store changes only what would change an answer (see [`rules::store`]). When
@@ -177,4 +187,26 @@ pub fn erase(chain: &mut Chain, req: &Request, ctx: &mut Ctx<'_>) -> Result<()> 
     })?;
     ctx.flush(chain);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::add_command;
+    use crate::key::Key;
+
+    #[test]
+    fn the_add_command_escapes_then_quotes_each_word() {
+        let plain = Key::new(b"https", b"h.example", Some(b"acme"), Some(b"u"));
+        assert_eq!(
+            add_command(&plain),
+            "git credential-pat add https://h.example/acme --username=u"
+        );
+        let hostile = Key::new(b"https", b"e\x1b.example", Some(b"a b"), Some(b"$(id)'"));
+        assert_eq!(
+            add_command(&hostile),
+            r"git credential-pat add 'https://e\x1B.example/a b' '--username=$(id)'\'''"
+        );
+        let no_user = Key::new(b"https", b"h", None, None);
+        assert_eq!(add_command(&no_user), "git credential-pat add https://h");
+    }
 }

@@ -31,6 +31,17 @@ pub enum GitAction {
     Erase,
 }
 
+impl GitAction {
+    /// The action's word: `get`, `store` or `erase`.
+    pub fn name(self) -> &'static str {
+        match self {
+            GitAction::Get => "get",
+            GitAction::Store => "store",
+            GitAction::Erase => "erase",
+        }
+    }
+}
+
 /// What was asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
@@ -105,10 +116,11 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Invocation, Usa
             });
         }
     };
-    if let (Command::Git(_), Some(extra)) = (&command, rest.first()) {
+    if let (Command::Git(action), false) = (&command, rest.is_empty()) {
+        // Described, never repeated: it may be a token typed after the action.
         return Err(UsageError(format!(
-            "unexpected argument '{}' after the action",
-            crate::display::escape(extra.as_encoded_bytes())
+            "{}: unexpected extra argument (not shown: it may be a token); git sends the action last, with nothing after it",
+            action.name()
         )));
     }
     Ok(Invocation { options, command })
@@ -122,10 +134,13 @@ pub fn take_option(
     args: &mut impl Iterator<Item = OsString>,
 ) -> Result<Option<Option<Command>>, UsageError> {
     let Some(s) = arg.to_str() else {
-        return if arg.as_encoded_bytes().starts_with(b"-") {
+        // Named up to its `=`, as below: a value is never repeated.
+        let bytes = arg.as_encoded_bytes();
+        let name = bytes.split(|&b| b == b'=').next().unwrap_or(bytes);
+        return if bytes.starts_with(b"-") {
             Err(UsageError(format!(
-                "unknown option '{}'",
-                crate::display::escape(arg.as_encoded_bytes())
+                "unknown option '{}'; see 'git credential-pat --help'",
+                crate::display::escape(name)
             )))
         } else {
             Ok(None)
@@ -220,7 +235,20 @@ mod tests {
             "unknown option '--bogus'; see 'git credential-pat --help'"
         );
         assert_eq!(p(&["--file"]).unwrap_err().0, "--file needs a value");
-        assert!(p(&["get", "extra"]).is_err());
+        assert_eq!(
+            p(&["--bogus=ghp_secret", "list"]).unwrap_err().0,
+            "unknown option '--bogus'; see 'git credential-pat --help'"
+        );
+    }
+
+    #[test]
+    fn an_argument_after_a_git_action_is_described_never_repeated() {
+        let e = p(&["get", "ghp_secret"]).unwrap_err().0;
+        assert!(
+            e.starts_with("get: unexpected extra argument (not shown: it may be a token)"),
+            "{e}"
+        );
+        assert!(!e.contains("ghp_secret"), "{e}");
     }
 
     #[test]

@@ -53,16 +53,16 @@ impl Problem {
                 "{p} is a directory, not a regular file; refusing to use it: point --file at a file, or move the directory away"
             ),
             Problem::NotRegular { kind } => format!(
-                "{p} is {kind}, not a regular file; refusing to open it: remove it ('rm -- {q}') if you did not put it there"
+                "{p} is {kind}, not a regular file; refusing to open it: if you did not put it there, remove it: rm -- {q}"
             ),
             Problem::ForeignOwner { owner, me } => format!(
-                "{p} is owned by uid {owner}, not by you (uid {me}); refusing to use it: remove it, or 'chown {me} {q}' if it is yours"
+                "{p} is owned by uid {owner}, not by you (uid {me}); refusing to use it: remove it, or if it is yours, run: chown {me} {q}"
             ),
             Problem::LooseMode { mode } => format!(
-                "{p} is accessible by group or others (mode {mode:04o}); refusing to use it: run 'chmod 600 {q}' (and replace any token others may have read)"
+                "{p} is accessible by group or others (mode {mode:04o}); refusing to use it: run chmod 600 {q}, and replace any token others may have read"
             ),
             Problem::DirWritable { mode } => format!(
-                "{p} is writable by group or others (mode {mode:04o}), so they could replace the credentials file; refusing to use it: run 'chmod 700 {q}', or use --file in a private directory"
+                "{p} is writable by group or others (mode {mode:04o}), so they could replace the credentials file; refusing to use it: run chmod 700 {q}, or use --file in a private directory"
             ),
         }
     }
@@ -252,5 +252,20 @@ mod tests {
         std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).unwrap();
         assert_eq!(check_dir(&d).unwrap(), Ok(()));
         std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn messages_escape_the_path_and_quote_the_commands() {
+        let path = Path::new("/tmp/a'\x1b[2J$(id)/c");
+        let loose = Problem::LooseMode { mode: 0o644 }.message(path);
+        assert_eq!(
+            loose,
+            r"/tmp/a'\x1B[2J$(id)/c is accessible by group or others (mode 0644); refusing to use it: run chmod 600 '/tmp/a'\''\x1B[2J$(id)/c', and replace any token others may have read"
+        );
+        let fifo = Problem::NotRegular { kind: "a FIFO" }.message(path);
+        assert!(
+            fifo.ends_with(r"remove it: rm -- '/tmp/a'\''\x1B[2J$(id)/c'"),
+            "{fifo}"
+        );
     }
 }

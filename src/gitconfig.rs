@@ -8,6 +8,8 @@ use std::ffi::OsString;
 use std::process::{Command, Stdio};
 
 use crate::cli::{self, Options};
+use crate::display::{escape, shell_quote};
+use crate::key::HostKey;
 
 /// One `credential.helper` value and the URL pattern of its key, if any
 /// (`credential.<url>.helper`).
@@ -159,7 +161,7 @@ pub fn helper_options(notes: &mut Vec<String>) -> Options {
             Some(Err(v)) => {
                 notes.push(format!(
                     "note: skipping credential.helper '{}': it needs a shell to read",
-                    crate::display::escape(v.as_bytes())
+                    escape(v.as_bytes())
                 ));
             }
             Some(Ok(words)) => {
@@ -171,7 +173,7 @@ pub fn helper_options(notes: &mut Vec<String>) -> Options {
                         _ => {
                             notes.push(format!(
                                 "note: skipping credential.helper '{}': it has an argument this version does not understand",
-                                crate::display::escape(entry.value.as_bytes())
+                                escape(entry.value.as_bytes())
                             ));
                             options = Options::default();
                             break;
@@ -208,18 +210,36 @@ pub fn urlmatch_bool(key: &str, url: &str) -> bool {
         .is_some_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "true")
 }
 
-/// For a token scoped to `path` under `origin` (`https://host`): the exact command that makes
-/// git send paths to helpers there, or `None` when `credential.useHttpPath` is already on.
-/// Without it git never sends a path, and a scoped token is never used.
-pub fn use_http_path_fix(origin: &str, path: &[u8]) -> Option<String> {
-    let url = format!("{origin}/{}", String::from_utf8_lossy(path));
-    (!urlmatch_bool("credential.useHttpPath", &url))
-        .then(|| format!("git config --global credential.{origin}.useHttpPath true"))
+/// For a token scoped to `path` on `host`: the exact command, for people, that makes git send
+/// paths to helpers there (the URL escaped, the config key shell-quoted), or `None` when
+/// `credential.useHttpPath` is already on. Without it git never sends a path, and a scoped
+/// token is never used.
+pub fn use_http_path_fix(host: &HostKey, path: &[u8]) -> Option<String> {
+    let url = format!("{}/{}", host.origin(), String::from_utf8_lossy(path));
+    (!urlmatch_bool("credential.useHttpPath", &url)).then(|| use_http_path_command(host))
+}
+
+/// `git config --global credential.<origin>.useHttpPath true` for `host`, as shown to people.
+fn use_http_path_command(host: &HostKey) -> String {
+    let key = format!("credential.{}.useHttpPath", host.display());
+    format!("git config --global {} true", shell_quote(&key))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_use_http_path_command_escapes_then_quotes_the_url() {
+        assert_eq!(
+            use_http_path_command(&HostKey::new(b"https", b"GitHub.com:8443")),
+            "git config --global credential.https://github.com:8443.useHttpPath true"
+        );
+        assert_eq!(
+            use_http_path_command(&HostKey::new(b"https", b"e\x1b[2J$(id)'")),
+            "git config --global 'credential.https://e\\x1B[2j$(id)'\\''.useHttpPath' true"
+        );
+    }
 
     #[test]
     fn words_split_like_a_shell() {

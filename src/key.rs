@@ -28,13 +28,19 @@ impl HostKey {
 }
 
 impl HostKey {
-    /// `protocol://host`, as git's `credential.<url>` settings name it.
+    /// `protocol://host`, as git's `credential.<url>` settings name it: for git's arguments,
+    /// not for people (see [`HostKey::display`]).
     pub fn origin(&self) -> String {
         format!(
             "{}://{}",
             String::from_utf8_lossy(&self.protocol),
             String::from_utf8_lossy(&self.host)
         )
+    }
+
+    /// `protocol://host` for people, control characters escaped.
+    pub fn display(&self) -> String {
+        format!("{}://{}", escape(&self.protocol), escape(&self.host))
     }
 }
 

@@ -33,6 +33,7 @@ its token.
   --expires-in=DURATION  90s, 30m, 12h, 7d, 2w",
     flags: &[("--username", true), ("--expires", true), ("--expires-in", true)],
     positional: (1, 1),
+    reads_token: true,
 };
 
 fn usage(msg: String) -> Error {
@@ -65,7 +66,7 @@ impl AddRequest {
         let username = match user {
             Some(u) => u,
             None if prompts_allowed => {
-                prompt_line(s, &format!("Username for '{}': ", url.origin()))?
+                prompt_line(s, &format!("Username for '{}': ", url.display()))?
             }
             None => {
                 return Err(usage(
@@ -136,14 +137,14 @@ struct Added {
     backend: Backend,
     /// The earliest of the token's own expiry and the TTL deadline.
     expiry: Option<u64>,
-    /// For a scoped token git would never be sent: the command that makes git send paths.
+    /// For a scoped token git would never be sent: the command that makes git send paths,
+    /// as shown to people.
     use_http_path_fix: Option<String>,
 }
 
 /// Stores the request's token through [`crate::manage::add`].
 fn store(s: &mut Session<'_, '_>, request: AddRequest) -> Result<Added> {
     let key = request.key();
-    let origin = request.url.origin();
     let req = Request {
         protocol: Some(request.url.protocol),
         host: Some(request.url.host),
@@ -165,7 +166,7 @@ fn store(s: &mut Session<'_, '_>, request: AddRequest) -> Result<Added> {
     let use_http_path_fix = key
         .path
         .as_deref()
-        .and_then(|path| crate::gitconfig::use_http_path_fix(&origin, path));
+        .and_then(|path| crate::gitconfig::use_http_path_fix(&key.host, path));
     Ok(Added {
         shown: key.display(),
         backend,

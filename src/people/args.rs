@@ -16,6 +16,9 @@ pub(super) struct Spec {
     pub(super) flags: &'static [(&'static str, bool)],
     /// How many positional arguments: at least, at most.
     pub(super) positional: (usize, usize),
+    /// Whether the command reads a token (`add`): an extra argument is then most likely one,
+    /// and the usage error says where the token comes from instead.
+    pub(super) reads_token: bool,
 }
 
 /// A command line after parsing against a [`Spec`].
@@ -110,9 +113,14 @@ pub(super) fn parse_args(
         .into());
     }
     if parsed.positional.len() > max {
+        // Described, never repeated: `add URL ghp_...` puts a token right here.
+        let token = if spec.reads_token {
+            "; the token is read from standard input or a prompt, never from the command line"
+        } else {
+            ""
+        };
         return Err(UsageError(format!(
-            "{name}: unexpected argument '{}'; usage: {}",
-            crate::display::escape(parsed.positional[max].as_encoded_bytes()),
+            "{name}: unexpected extra argument (not shown: it may be a token){token}; usage: {}",
             first_line(spec.usage)
         ))
         .into());

@@ -4,7 +4,7 @@
 
 use super::args::{Args, Spec};
 use super::session::Session;
-use crate::display::escape;
+use crate::display::{escape, json_string};
 use crate::error::Result;
 use crate::key::Key;
 use crate::store::Backend;
@@ -20,6 +20,7 @@ backend, expiry and the date stored. Tokens are never shown.
            expires_utc and stored_utc",
     flags: &[("--json", false)],
     positional: (0, 0),
+    reads_token: false,
 };
 
 pub(super) fn run(s: &mut Session<'_, '_>, args: &Args) -> Result<u8> {
@@ -101,10 +102,10 @@ fn json(rows: &[Row]) -> String {
         out.push_str(if i == 0 { "\n  " } else { ",\n  " });
         out.push_str(&format!(
             "{{\"protocol\": {}, \"host\": {}, \"path\": {}, \"username\": {}, \"backend\": \"{}\", \"expires_utc\": {}, \"stored_utc\": {}}}",
-            json_str(&r.key.host.protocol),
-            json_str(&r.key.host.host),
-            r.key.path.as_deref().map_or("null".into(), json_str),
-            r.key.username.as_deref().map_or("null".into(), json_str),
+            json_string(&r.key.host.protocol),
+            json_string(&r.key.host.host),
+            r.key.path.as_deref().map_or("null".into(), json_string),
+            r.key.username.as_deref().map_or("null".into(), json_string),
             r.backend.name(),
             r.expires.map_or("null".into(), |e| e.to_string()),
             r.stored,
@@ -193,27 +194,6 @@ fn table_line(row: &[String; 5], widths: &[usize], style: &str, color: bool) -> 
     line
 }
 
-/// A JSON string of raw bytes: valid UTF-8 kept, control characters `\u00XX`, invalid bytes
-/// as the text `\xNN` (JSON cannot carry raw bytes).
-fn json_str(bytes: &[u8]) -> String {
-    let mut out = String::from("\"");
-    for chunk in bytes.utf8_chunks() {
-        for c in chunk.valid().chars() {
-            match c {
-                '"' => out.push_str("\\\""),
-                '\\' => out.push_str("\\\\"),
-                c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
-                c => out.push(c),
-            }
-        }
-        for b in chunk.invalid() {
-            out.push_str(&format!("\\\\x{b:02X}"));
-        }
-    }
-    out.push('"');
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -256,13 +236,5 @@ mod tests {
             "{coloured:?}"
         );
         assert!(!coloured[1].contains('\x1b'));
-    }
-
-    #[test]
-    fn json_strings_escape_what_json_cannot_hold() {
-        assert_eq!(super::json_str(b"a\"b\\c"), r#""a\"b\\c""#);
-        assert_eq!(super::json_str(b"x\x1by\n"), r#""x\u001by\u000a""#);
-        assert_eq!(super::json_str(b"\xff"), r#""\\xFF""#);
-        assert_eq!(super::json_str("caf\u{e9}".as_bytes()), "\"caf\u{e9}\"");
     }
 }

@@ -19,6 +19,7 @@ scoped ones), https://host/acme the one scoped to acme. With a user (in the URL 
 only that user's; otherwise every user's. Says how many; exits 1 if none matched.",
     flags: &[("--username", true)],
     positional: (1, 1),
+    reads_token: false,
 };
 
 pub(super) const PRUNE_SPEC: Spec = Spec {
@@ -27,6 +28,7 @@ pub(super) const PRUNE_SPEC: Spec = Spec {
 Removes every expired credential from every store and lists what it removed.",
     flags: &[],
     positional: (0, 0),
+    reads_token: false,
 };
 
 pub(super) fn run(s: &mut Session<'_, '_>, args: &Args) -> Result<u8> {

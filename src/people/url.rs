@@ -6,7 +6,8 @@
 
 use zeroize::Zeroizing;
 
-use crate::key::Key;
+use crate::display::escape;
+use crate::key::{HostKey, Key};
 
 /// The parts of `scheme://[user[:password]@]host[:port][/path]`, percent-decoded.
 pub struct CredUrl {
@@ -88,13 +89,31 @@ impl CredUrl {
         )
     }
 
-    /// `scheme://host` as written, for `git config credential.<url>.*`.
-    pub fn origin(&self) -> String {
-        format!(
-            "{}://{}",
-            String::from_utf8_lossy(&self.protocol),
-            String::from_utf8_lossy(&self.host)
-        )
+    /// The URL for people, as written but without its password: `scheme://[user@]host[/path]`,
+    /// each part escaped.
+    pub fn display(&self) -> String {
+        let mut s = format!("{}://", escape(&self.protocol));
+        if let Some(u) = &self.username {
+            s.push_str(&escape(u));
+            s.push('@');
+        }
+        s.push_str(&escape(&self.host));
+        if let Some(p) = &self.path {
+            s.push('/');
+            s.push_str(&escape(p));
+        }
+        s
+    }
+
+    /// The URL of `host`'s origin (`protocol://host`, no user, no path).
+    pub fn of_host(host: &HostKey) -> CredUrl {
+        CredUrl {
+            protocol: host.protocol.clone(),
+            host: host.host.clone(),
+            path: None,
+            username: None,
+            password: None,
+        }
     }
 }
 
@@ -139,8 +158,20 @@ mod tests {
         let k = u.key(None);
         assert_eq!(k.host.host, b"github.com:443");
         assert_eq!(k.path.as_deref(), Some(&b"acme/tool"[..]));
-        assert_eq!(u.origin(), "https://GitHub.com:443");
         assert!(!format!("{u:?}").contains("p:ss"));
+    }
+
+    #[test]
+    fn display_escapes_each_part_and_never_shows_the_password() {
+        let u = CredUrl::parse(b"https://u%07:ghp_x@Evil%1B[2J.example/a%E2%80%AEb").unwrap();
+        assert_eq!(
+            u.display(),
+            "https://u\\x07@Evil\\x1B[2J.example/a\\u{202E}b"
+        );
+        let bare = CredUrl::parse(b"https://h").unwrap();
+        assert_eq!(bare.display(), "https://h");
+        let of_host = CredUrl::of_host(&HostKey::new(b"https", b"H:8443"));
+        assert_eq!(of_host.display(), "https://h:8443");
     }
 
     #[test]

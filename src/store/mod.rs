@@ -155,7 +155,7 @@ pub enum Error {
     },
     /// Another process held the lock for too long.
     #[error(
-        "timed out after {secs} s waiting for the lock {}; nothing was changed: another git-credential-pat is still writing (find it with 'fuser {}')",
+        "timed out after {secs} s waiting for the lock {}; nothing was changed: another git-credential-pat is still writing (find it with: fuser {})",
         escape_path(path),
         crate::display::quoted_path(path)
     )]

@@ -87,7 +87,7 @@ fn loose_permissions_are_refused_with_the_fix() {
         assert_refused(
             &p,
             &format!(
-                "(mode {m:04o}); refusing to use it: run 'chmod 600 {}'",
+                "(mode {m:04o}); refusing to use it: run chmod 600 {},",
                 p.file.display()
             ),
         );
@@ -106,7 +106,7 @@ fn a_group_writable_directory_is_refused() {
     p.store(&cred("h", "u", "t"));
     let dir = p.file.parent().unwrap();
     set_mode(dir, 0o770);
-    assert_refused(&p, &format!("run 'chmod 700 {}'", dir.display()));
+    assert_refused(&p, &format!("run chmod 700 {},", dir.display()));
     set_mode(dir, 0o1777);
     assert_refused(&p, "writable by group or others");
     set_mode(dir, 0o755);

@@ -10,6 +10,9 @@ mod common;
 /// Which requests reach which credentials through git: no copies, scoped erases, refresh
 /// tokens, no-op writes, dot segments, TTL as policy.
 mod credential_model;
+/// Hostile hosts, usernames, paths and arguments: escaped once where shown, suggested
+/// commands shell-quoted, a possible token never repeated.
+mod display;
 /// The man page and shell completions.
 mod docs;
 /// Expiry: git's expiry, --ttl, eviction and warnings.

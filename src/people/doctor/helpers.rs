@@ -2,11 +2,12 @@
 //! asked first, and no `store` helper may come after it.
 
 use super::finding::Finding;
+use crate::display::escape;
 use crate::gitconfig::{self, HelperEntry};
 use crate::people::url::CredUrl;
 
 /// The helper order for each of `urls`, as git's config sets it.
-pub(super) fn check(urls: &[String]) -> Vec<Finding> {
+pub(super) fn check(urls: &[CredUrl]) -> Vec<Finding> {
     let entries = gitconfig::helper_entries();
     urls.iter()
         .flat_map(|url| check_url(url, &entries))
@@ -63,14 +64,11 @@ fn pattern_matches(pattern: &str, url: &CredUrl) -> bool {
     scheme_ok && host_ok && path_ok && user_ok
 }
 
-/// The helper order git uses for `url_text`: pat configured, asked first, and no `store`
-/// helper after it to copy tokens into plain text.
-fn check_url(url_text: &str, entries: &[HelperEntry]) -> Vec<Finding> {
-    let shown = crate::display::escape(url_text.as_bytes());
-    let Ok(url) = CredUrl::parse(url_text.as_bytes()) else {
-        return vec![Finding::problem(format!("'{shown}' is not a URL"))];
-    };
-    let list = helpers_for(&url, entries);
+/// The helper order git uses for `url`: pat configured, asked first, and no `store` helper
+/// after it to copy tokens into plain text.
+fn check_url(url: &CredUrl, entries: &[HelperEntry]) -> Vec<Finding> {
+    let shown = url.display();
+    let list = helpers_for(url, entries);
     let Some(pos) = list.iter().position(|h| gitconfig::pat_words(h).is_some()) else {
         return vec![Finding::problem(format!(
             "pat is not configured for {shown}: run ./install.sh, or git config --global credential.helper pat"
@@ -78,7 +76,7 @@ fn check_url(url_text: &str, entries: &[HelperEntry]) -> Vec<Finding> {
     };
     let mut findings: Vec<Finding> = list[..pos]
         .iter()
-        .map(|h| Finding::problem(format!("for {shown} git asks '{}' before pat, and it answers first: put pat first (./install.sh does)", crate::display::escape(h.as_bytes()))))
+        .map(|h| Finding::problem(format!("for {shown} git asks '{}' before pat, and it answers first: put pat first (./install.sh does)", escape(h.as_bytes()))))
         .collect();
     if pos == 0 {
         findings.push(Finding::ok(format!(
@@ -134,19 +132,28 @@ mod tests {
 
     #[test]
     fn pat_first_without_a_store_after_it_is_ok() {
-        let ok = check_url("https://h", &[entry(None, "pat"), entry(None, "cache")]);
+        let h = CredUrl::parse(b"https://h").unwrap();
+        let ok = check_url(&h, &[entry(None, "pat"), entry(None, "cache")]);
         assert_eq!(levels(&ok), [Level::Ok, Level::Note]);
-        let late = check_url("https://h", &[entry(None, "store"), entry(None, "pat")]);
+        let late = check_url(&h, &[entry(None, "store"), entry(None, "pat")]);
         assert_eq!(levels(&late), [Level::Problem]);
-        let leaky = check_url("https://h", &[entry(None, "pat"), entry(None, "store")]);
+        let leaky = check_url(&h, &[entry(None, "pat"), entry(None, "store")]);
         assert_eq!(levels(&leaky), [Level::Ok, Level::Problem]);
-        let missing = check_url("https://h", &[entry(None, "cache")]);
+        let missing = check_url(&h, &[entry(None, "cache")]);
         assert!(
             missing[0]
                 .message
                 .starts_with("pat is not configured for https://h")
         );
-        let junk = check_url("h\x1b", &[]);
-        assert_eq!(junk[0].message, "'h\\x1B' is not a URL");
+    }
+
+    #[test]
+    fn urls_and_helper_values_are_escaped() {
+        let evil = CredUrl::parse(b"https://u%07@h\x1b[2J/p%E2%80%AE").unwrap();
+        let found = check_url(&evil, &[entry(None, "!x\x1b[2J"), entry(None, "pat")]);
+        assert_eq!(
+            found[0].message,
+            "for https://u\\x07@h\\x1B[2J/p\\u{202E} git asks '!x\\x1B[2J' before pat, and it answers first: put pat first (./install.sh does)"
+        );
     }
 }

@@ -8,9 +8,11 @@ mod helpers;
 
 use super::args::{Args, Spec};
 use super::session::Session;
+use super::url::CredUrl;
 use crate::display::count;
 use crate::error::Result;
 use crate::gitconfig;
+use crate::key::HostKey;
 use crate::record::Record;
 use crate::time::format_datetime;
 use finding::{Finding, Level};
@@ -24,10 +26,11 @@ contents, expired and expiring tokens, and scoped tokens git never sends a path 
 Prints one line per check; exits 1 if any is a problem.",
     flags: &[],
     positional: (0, 1),
+    reads_token: false,
 };
 
 pub(super) fn run(s: &mut Session<'_, '_>, args: &Args, notes: &[String]) -> Result<u8> {
-    let request = DoctorRequest::parse(args);
+    let request = DoctorRequest::parse(args)?;
     let now = s.p.now.secs;
     let mut findings: Vec<Finding> = notes
         .iter()
@@ -44,17 +47,18 @@ pub(super) fn run(s: &mut Session<'_, '_>, args: &Args, notes: &[String]) -> Res
 /// What `doctor` was asked to check.
 struct DoctorRequest {
     /// `URL`; `None`: every host with a stored token, and https://github.com.
-    url: Option<String>,
+    url: Option<CredUrl>,
 }
 
 impl DoctorRequest {
-    fn parse(args: &Args) -> DoctorRequest {
-        DoctorRequest {
-            url: args
-                .positional
-                .first()
-                .map(|u| u.to_string_lossy().into_owned()),
-        }
+    /// A URL that does not parse, or carries a password, is a usage error that describes it
+    /// and never repeats it (it may be a token).
+    fn parse(args: &Args) -> Result<DoctorRequest> {
+        let url = match args.positional.first() {
+            Some(_) => Some(super::args::url_and_user("doctor", args)?.0),
+            None => None,
+        };
+        Ok(DoctorRequest { url })
     }
 }
 
@@ -162,19 +166,15 @@ fn expiry(records: &[Record], now: u64, warn: u64) -> Vec<Finding> {
 
 /// The URLs to check the helper configuration for: `url`, else the origin of every stored
 /// credential and https://github.com; sorted, each once.
-fn urls_to_check(url: Option<String>, records: &[Record]) -> Vec<String> {
-    let mut urls: Vec<String> = match url {
-        Some(u) => vec![u],
-        None => {
-            let mut v: Vec<String> = records.iter().map(|rec| rec.key.host.origin()).collect();
-            v.push("https://github.com".into());
-            v
-        }
-    };
-    urls.dedup();
-    urls.sort();
-    urls.dedup();
-    urls
+fn urls_to_check(url: Option<CredUrl>, records: &[Record]) -> Vec<CredUrl> {
+    if let Some(u) = url {
+        return vec![u];
+    }
+    let mut hosts: Vec<HostKey> = records.iter().map(|rec| rec.key.host.clone()).collect();
+    hosts.push(HostKey::new(b"https", b"github.com"));
+    hosts.sort();
+    hosts.dedup();
+    hosts.iter().map(CredUrl::of_host).collect()
 }
 
 /// Scoped tokens only work when git sends paths: one note per scoped token it never sends.
@@ -184,7 +184,7 @@ fn scoped_tokens(records: &[Record]) -> Vec<Finding> {
         let Some(path) = rec.key.path.as_deref() else {
             continue;
         };
-        if let Some(fix) = gitconfig::use_http_path_fix(&rec.key.host.origin(), path) {
+        if let Some(fix) = gitconfig::use_http_path_fix(&rec.key.host, path) {
             findings.push(Finding::note(format!("the scoped token for {} is never used: git sends no path without useHttpPath; run {fix}", rec.key.display())));
         }
     }
@@ -217,15 +217,17 @@ mod tests {
             record(b"a.example", None, None),
             record(b"b.example", None, None),
         ];
+        let shown = |urls: Vec<CredUrl>| urls.iter().map(CredUrl::display).collect::<Vec<_>>();
         assert_eq!(
-            urls_to_check(None, &recs),
+            shown(urls_to_check(None, &recs)),
             [
                 "https://a.example",
                 "https://b.example",
                 "https://github.com"
             ]
         );
-        assert_eq!(urls_to_check(Some("x".into()), &recs), ["x"]);
+        let given = CredUrl::parse(b"https://u@x/y").unwrap();
+        assert_eq!(shown(urls_to_check(Some(given), &recs)), ["https://u@x/y"]);
     }
 
     #[test]

@@ -29,6 +29,7 @@ duplicate the first file wins. A malformed line aborts before anything is stored
   --remove-source   delete the file(s) read, once every credential is stored",
     flags: &[("--remove-source", false)],
     positional: (0, 1),
+    reads_token: false,
 };
 
 pub(super) fn run(s: &mut Session<'_, '_>, args: &Args) -> Result<u8> {
