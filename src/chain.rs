@@ -73,9 +73,12 @@ impl Note {
 impl std::fmt::Display for Note {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Note::PassedOver { backend, error } => {
-                write!(f, "note: the {} was passed over: {error}", backend.name())
-            }
+            // One short line: the whole error chain is for `doctor`.
+            Note::PassedOver { backend, .. } => write!(
+                f,
+                "note: the {} is not reachable, so this used the file (to stop trying it: git config --global credential.helper 'pat --backend=file'; 'git credential-pat doctor' says why)",
+                backend.name()
+            ),
             Note::FellBack { backend, place } => write!(
                 f,
                 "the keychain is not reachable, so the token was stored in the {} {} (run 'git credential-pat doctor' to see why)",

@@ -53,8 +53,11 @@ pub enum Command {
     Help,
     /// `--version`.
     Version,
-    /// A word this version does not know.
-    Unknown(OsString),
+    /// `get|store|erase --help`: what git's action does.
+    GitHelp(GitAction),
+    /// A word this version does not know, and whether arguments followed it (git sends
+    /// one word and nothing after it, so arguments mean a person typed it).
+    Unknown(OsString, bool),
 }
 
 /// The parsed command line.
@@ -112,10 +115,18 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Invocation, Usa
         _ => {
             return Ok(Invocation {
                 options,
-                command: Command::Unknown(word),
+                command: Command::Unknown(word, !rest.is_empty()),
             });
         }
     };
+    if let (Command::Git(action), [only]) = (&command, &rest[..])
+        && (only == "--help" || only == "-h")
+    {
+        return Ok(Invocation {
+            options,
+            command: Command::GitHelp(*action),
+        });
+    }
     if let (Command::Git(action), false) = (&command, rest.is_empty()) {
         // Described, never repeated: it may be a token typed after the action.
         return Err(UsageError(format!(
@@ -124,6 +135,40 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Invocation, Usa
         )));
     }
     Ok(Invocation { options, command })
+}
+
+/// Every command word, git's and people's, for suggestions.
+pub fn all_commands() -> impl Iterator<Item = &'static str> {
+    ["get", "store", "erase"]
+        .into_iter()
+        .chain(PEOPLE_COMMANDS.iter().copied())
+}
+
+/// The command nearest to `word` by edit distance (Levenshtein), if it is close enough to
+/// be a typo: at most 2 edits, and fewer than the word's length.
+pub fn nearest_command(word: &str) -> Option<&'static str> {
+    all_commands()
+        .map(|c| (edit_distance(word, c), c))
+        .filter(|&(d, _)| d <= 2 && d < word.chars().count().max(1))
+        .min_by_key(|&(d, _)| d)
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diag = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let next = (diag + usize::from(ca != cb))
+                .min(row[j] + 1)
+                .min(row[j + 1] + 1);
+            diag = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
 }
 
 /// Consumes one option (and its value) if `arg` is one. `Ok(None)`: not an option.
@@ -188,6 +233,29 @@ pub fn take_option(
 }
 
 #[cfg(test)]
+mod suggestions {
+    use super::*;
+
+    #[test]
+    fn typos_name_the_nearest_command() {
+        assert_eq!(nearest_command("ad"), Some("add"));
+        assert_eq!(nearest_command("lsit"), Some("list"));
+        assert_eq!(nearest_command("remvoe"), Some("remove"));
+        assert_eq!(nearest_command("docter"), Some("doctor"));
+        assert_eq!(nearest_command("frobnicate"), None);
+        assert_eq!(nearest_command("x"), None);
+    }
+
+    #[test]
+    fn a_word_with_arguments_is_a_persons_typo_and_help_is_help() {
+        let p = |args: &[&str]| parse(args.iter().map(OsString::from)).unwrap().command;
+        assert_eq!(p(&["ad", "https://h"]), Command::Unknown("ad".into(), true));
+        assert_eq!(p(&["get", "--help"]), Command::GitHelp(GitAction::Get));
+        assert_eq!(p(&["erase", "-h"]), Command::GitHelp(GitAction::Erase));
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -218,13 +286,13 @@ mod tests {
     fn unknown_actions_are_not_errors() {
         assert_eq!(
             p(&["capability"]).unwrap().command,
-            Command::Unknown("capability".into())
+            Command::Unknown("capability".into(), false)
         );
         assert_eq!(
             p(&["--backend", "file", "frobnicate", "x"])
                 .unwrap()
                 .command,
-            Command::Unknown("frobnicate".into())
+            Command::Unknown("frobnicate".into(), false)
         );
     }
 

@@ -14,6 +14,8 @@ use crate::warn::WarnState;
 pub fn run(mut p: Process<'_>) -> u8 {
     match dispatch(&mut p) {
         Ok(code) => code,
+        // A closed output pipe (`list | head -1`): the reader has what it wanted.
+        Err(Error::Stdout(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
         Err(e) => {
             let _ = writeln!(p.stderr, "git-credential-pat: {e}");
             e.exit_code()
@@ -39,6 +41,39 @@ Durations: 90s, 30m, 12h, 7d, 2w, or seconds; 0 turns it off.
 Configure with: git config --global credential.helper pat
 ";
 
+/// The usage error for an unknown command word: the nearest command, or all of them.
+fn unknown_command(word: &std::ffi::OsStr) -> String {
+    let shown = crate::display::escape(word.as_encoded_bytes());
+    match word.to_str().and_then(cli::nearest_command) {
+        Some(near) => format!(
+            "unknown command '{shown}'; did you mean '{near}'? (see git credential-pat --help)"
+        ),
+        None => format!(
+            "unknown command '{shown}'; the commands are {} (see git credential-pat --help)",
+            cli::all_commands().collect::<Vec<_>>().join(", ")
+        ),
+    }
+}
+
+/// `get|store|erase --help`.
+fn git_help(action: GitAction) -> String {
+    let what = match action {
+        GitAction::Get => {
+            "Reads git's request (protocol, host, path, username) on standard input and prints the\nstored token that matches it, as username= and password= lines; prints nothing when none\ndoes. Git runs this before asking you for a password."
+        }
+        GitAction::Store => {
+            "Reads a credential git has just used successfully on standard input and keeps it,\nunless the token already stored for that request is the same one."
+        }
+        GitAction::Erase => {
+            "Reads a credential the server rejected on standard input and forgets it (only that\ntoken: a newer one stored since is kept)."
+        }
+    };
+    format!(
+        "usage: git-credential-pat [OPTIONS] {}\n\n{what}\n\nGit runs this itself when credential.helper is pat; see git credential-pat --help.\n",
+        action.name()
+    )
+}
+
 fn dispatch(p: &mut Process<'_>) -> Result<u8> {
     let inv = cli::parse(std::mem::take(&mut p.args))?;
     match inv.command {
@@ -53,13 +88,18 @@ fn dispatch(p: &mut Process<'_>) -> Result<u8> {
                 .map_err(Error::Stdout)?;
             Ok(0)
         }
-        Command::Unknown(word) if p.stdin_is_terminal => Err(UsageError(format!(
-            "unknown command '{}'; see 'git credential-pat --help'",
-            crate::display::escape(word.as_encoded_bytes())
-        ))
-        .into()),
+        Command::GitHelp(action) => {
+            p.stdout
+                .write_all(git_help(action).as_bytes())
+                .map_err(Error::Stdout)?;
+            Ok(0)
+        }
+        // Git sends one word and nothing after it: arguments, or a terminal, mean a person.
+        Command::Unknown(word, with_args) if with_args || p.stdin_is_terminal => {
+            Err(UsageError(unknown_command(&word)).into())
+        }
         // Git requires helpers to ignore actions they do not know, silently.
-        Command::Unknown(_) => Ok(0),
+        Command::Unknown(..) => Ok(0),
         Command::People(name, args) => crate::people::run(&name, inv.options, args, p),
         Command::Git(action) => {
             let config = Config::resolve(&inv.options, p.env)?;

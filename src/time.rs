@@ -132,14 +132,17 @@ pub fn describe_remaining(expires: u64, now: u64) -> String {
     if now >= expires {
         return "expired".into();
     }
-    let left = expires - now;
-    match left {
-        0..3600 => format!("in {} min", left / 60),
-        3600..86_400 => format!("in {} h", left / 3600),
-        _ => {
-            let d = left / 86_400;
-            format!("in {}", crate::display::count(d as usize, "day"))
-        }
+    // Counted in whole minutes (rounded up) before rounding down to the unit shown, so the
+    // same expiry reads the same in `add` and in a `list` run a few seconds later: a token
+    // added for 30 days is "in 30 days" for its first minute, not "in 29 days" one second on.
+    let minutes = (expires - now).div_ceil(60);
+    match minutes {
+        0..60 => format!("in {minutes} min"),
+        60..1440 => format!("in {} h", minutes / 60),
+        _ => format!(
+            "in {}",
+            crate::display::count((minutes / 1440) as usize, "day")
+        ),
     }
 }
 

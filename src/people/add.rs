@@ -140,6 +140,35 @@ struct Added {
     /// For a scoped token git would never be sent: the command that makes git send paths,
     /// as shown to people.
     use_http_path_fix: Option<String>,
+    /// The protocol and host as written, for the default-port and plain-HTTP hints.
+    origin: (Vec<u8>, Vec<u8>),
+}
+
+/// The hints about where the token will (not) be used: git keys on the host as written in
+/// the remote URL, so `https://host:443` is not `https://host`; an `http://` token travels in
+/// clear text.
+fn url_hints(protocol: &[u8], host: &[u8]) -> Vec<String> {
+    let mut hints = Vec::new();
+    let default_port = match protocol {
+        b"https" => Some(&b":443"[..]),
+        b"http" => Some(&b":80"[..]),
+        _ => None,
+    };
+    if let Some(port) = default_port
+        && let Some(bare) = host.strip_suffix(port)
+    {
+        let p = crate::display::escape(protocol);
+        let (with, without) = (crate::display::escape(host), crate::display::escape(bare));
+        hints.push(format!(
+            "hint: git looks tokens up by the host as written in the remote URL, so this token is used for {p}://{with} remotes only, not {p}://{without}; to use it there, add it for {p}://{without}"
+        ));
+    }
+    if protocol == b"http" {
+        hints.push(
+            "warning: this is a plain http:// URL: git would send the token in clear text, readable on the network; use https:// if the server offers it".into(),
+        );
+    }
+    hints
 }
 
 /// Stores the request's token through [`crate::manage::add`].
@@ -157,6 +186,7 @@ fn store(s: &mut Session<'_, '_>, request: AddRequest) -> Result<Added> {
     let new = rules::incoming(&req, s.p.now, s.config.ttl).ok_or_else(|| {
         usage("the URL's path climbs above the root ('..'); write the path it means".into())
     })?;
+    let origin = (new.key.host.protocol.clone(), new.key.host.host.clone());
     let Some(backend) = crate::manage::add(&mut s.chain, &new)? else {
         return Err(Error::Failed(format!(
             "add: no store could take the token for {}",
@@ -172,6 +202,7 @@ fn store(s: &mut Session<'_, '_>, request: AddRequest) -> Result<Added> {
         backend,
         expiry: new.expiry(),
         use_http_path_fix,
+        origin,
     })
 }
 
@@ -191,6 +222,9 @@ fn print(s: &mut Session<'_, '_>, added: &Added) -> Result<()> {
         added.shown,
         added.backend.name()
     ))?;
+    for hint in url_hints(&added.origin.0, &added.origin.1) {
+        s.err(&hint);
+    }
     if let Some(fix) = &added.use_http_path_fix {
         s.err(&format!(
             "hint: git sends the repository path to credential helpers only with useHttpPath; without it this scoped token is never used. Run: {fix}"
@@ -260,6 +294,22 @@ mod tests {
 
     fn message(r: crate::error::Result<Option<u64>>) -> String {
         r.unwrap_err().to_string()
+    }
+
+    #[test]
+    fn default_ports_and_plain_http_get_hints() {
+        let hints = url_hints(b"https", b"github.com:443");
+        assert_eq!(hints.len(), 1);
+        assert!(
+            hints[0].contains("https://github.com:443 remotes only, not https://github.com"),
+            "{}",
+            hints[0]
+        );
+        assert!(url_hints(b"https", b"github.com").is_empty());
+        assert!(url_hints(b"https", b"github.com:8443").is_empty());
+        let http = url_hints(b"http", b"h:80");
+        assert_eq!(http.len(), 2);
+        assert!(http[1].contains("clear text"));
     }
 
     #[test]

@@ -681,10 +681,66 @@ fn a_mistyped_command_at_a_terminal_gets_usage_but_git_gets_silence() {
     assert_eq!(code, 2, "{shown}");
     assert!(
         shown.contains(
-            "git-credential-pat: unknown command 'lsit'; see 'git credential-pat --help'"
+            "git-credential-pat: unknown command 'lsit'; did you mean 'list'? (see git credential-pat --help)"
         ),
         "{shown}"
     );
     let (code, out, err) = s.pat(&["lsit"], "protocol=https\nhost=h\n");
     assert_eq!((code, out.as_str(), err.as_str()), (0, "", ""));
+}
+
+#[test]
+fn a_typo_with_arguments_is_a_usage_error_even_without_a_terminal() {
+    let s = Setup::new("typoargs");
+    let (code, out, err) = s.pat(&["ad", "https://u@h"], "ghp_piped_token\n");
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(out, "");
+    assert!(
+        err.contains("unknown command 'ad'; did you mean 'add'?"),
+        "{err}"
+    );
+    assert!(!err.contains("ghp_piped_token"));
+    let (code, _, err) = s.pat(&["frobnicate", "x"], "");
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("the commands are get, store, erase, add"),
+        "{err}"
+    );
+}
+
+#[test]
+fn git_actions_answer_help() {
+    let s = Setup::new("gethelp");
+    for action in ["get", "store", "erase"] {
+        let (code, out, err) = s.pat(&[action, "--help"], "");
+        assert_eq!(code, 0, "{err}");
+        assert!(
+            out.starts_with(&format!("usage: git-credential-pat [OPTIONS] {action}\n")),
+            "{out}"
+        );
+    }
+}
+
+#[test]
+fn a_closed_output_pipe_ends_list_quietly() {
+    let s = Setup::new("epipe");
+    // Enough rows to overflow a pipe buffer, so the write really fails.
+    let lines: Vec<String> = (0..1500)
+        .map(|i| format!("https://h{i:04}.example / @u stored=1700000000.000000000 password=t"))
+        .collect();
+    let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+    write_private(&s.file, v1_file(&lines).as_bytes());
+    let mut child =
+        s.w.helper()
+            .arg("list")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+    let mut first = [0u8; 16];
+    std::io::Read::read_exact(child.stdout.as_mut().unwrap(), &mut first).unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stderr), "", "no 'Broken pipe' message");
 }
