@@ -290,7 +290,7 @@ fn read_token(s: &mut Session<'_, '_>, prompts_allowed: bool, what: &str) -> Res
 
 #[cfg(test)]
 mod tests {
-    use super::parse_expiry;
+    use super::{parse_expiry, url_hints};
 
     fn message(r: crate::error::Result<Option<u64>>) -> String {
         r.unwrap_err().to_string()
