@@ -292,7 +292,7 @@ mod tests {
             p(&["--backend", "file", "frobnicate", "x"])
                 .unwrap()
                 .command,
-            Command::Unknown("frobnicate".into(), false)
+            Command::Unknown("frobnicate".into(), true)
         );
     }
 

@@ -205,7 +205,12 @@ mod tests {
     #[test]
     fn remaining_time_rounds_down() {
         assert_eq!(describe_remaining(100, 100), "expired");
-        assert_eq!(describe_remaining(100 + 86_400 * 3 - 1, 100), "in 2 days");
+        assert_eq!(describe_remaining(100 + 86_400 * 3 - 61, 100), "in 2 days");
+        assert_eq!(
+            describe_remaining(100 + 86_400 * 3 - 1, 100),
+            "in 3 days",
+            "counted in whole minutes first: stable for the first minute"
+        );
         assert_eq!(describe_remaining(100 + 86_400, 100), "in 1 day");
         assert_eq!(describe_remaining(100 + 7200, 100), "in 2 h");
     }
