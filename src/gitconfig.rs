@@ -91,6 +91,17 @@ pub fn pat_words(value: &str) -> Option<Result<Vec<String>, String>> {
     }
 }
 
+/// Whether git can run a `credential.helper` value that names pat: git runs a value as a
+/// shell command only when it starts with `/` (an absolute path) or `!`; any other value
+/// becomes `git credential-<value>`, so its first word must be `pat` itself (gitcredentials(7),
+/// "custom helpers"). A quoted path (`'/dir with space/git-credential-pat'`) or a relative one
+/// never runs.
+pub fn git_can_run(value: &str) -> bool {
+    value.starts_with('/')
+        || value.starts_with('!')
+        || value.split_whitespace().next() == Some("pat")
+}
+
 /// Splits `s` into words as a POSIX shell would for the plain cases git's helper values use:
 /// blanks, single quotes, double quotes and backslashes. `None` for unbalanced quotes.
 pub fn shell_words(s: &str) -> Option<Vec<String>> {
@@ -228,6 +239,18 @@ fn use_http_path_command(host: &HostKey) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn git_runs_absolute_paths_bang_commands_and_pat() {
+        assert!(git_can_run("pat --backend=file"));
+        assert!(git_can_run("/usr/local/bin/git-credential-pat"));
+        assert!(git_can_run("/'dir with space'/git-credential-pat --ttl=1h"));
+        assert!(git_can_run("!git-credential-pat"));
+        assert!(!git_can_run("'/dir with space/git-credential-pat'"));
+        assert!(!git_can_run("\"/dir with space/git-credential-pat\""));
+        assert!(!git_can_run("./git-credential-pat"));
+        assert!(!git_can_run("git-credential-pat"));
+    }
 
     #[test]
     fn the_use_http_path_command_escapes_then_quotes_the_url() {

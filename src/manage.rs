@@ -87,3 +87,42 @@ pub fn list(chain: &mut Chain) -> Result<Vec<Placed>, Error> {
     rows.sort_by(|a, b| a.0.key.cmp(&b.0.key));
     Ok(rows)
 }
+
+/// What git would be answered for one request, without evicting anything: `doctor URL`.
+#[derive(Debug, Default)]
+pub struct Which {
+    /// The credential get would serve, and its backend.
+    pub chosen: Option<Placed>,
+    /// Every live credential that serves the request (any user), in chain order.
+    pub candidates: Vec<Placed>,
+}
+
+/// The credential `get` would answer `req` with at `now` (Unix seconds), and the others that
+/// serve it: the same selection as git's get ([`rules::select`]), store by store in the
+/// chain's order, but read-only.
+pub fn which(chain: &mut Chain, req: &crate::protocol::Request, now: u64) -> Result<Which, Error> {
+    let mut out = Which::default();
+    let Some(host) = rules::host_of(req) else {
+        return Ok(out);
+    };
+    let want = rules::Want::of_lookup(req);
+    let any_user = rules::Want {
+        user: rules::User::Any,
+        ..want.clone()
+    };
+    for l in chain.load(Scope::Host(&host))? {
+        let backend = chain.backend(l.index);
+        if out.chosen.is_none()
+            && let Some(best) = rules::select(&l.records, &want, now).best
+        {
+            out.chosen = Some((l.records[best].clone(), backend));
+        }
+        for (i, r) in l.records.iter().enumerate() {
+            let one = std::slice::from_ref(r);
+            if rules::select(one, &any_user, now).best.is_some() {
+                out.candidates.push((l.records[i].clone(), backend));
+            }
+        }
+    }
+    Ok(out)
+}

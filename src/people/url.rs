@@ -89,6 +89,21 @@ impl CredUrl {
         )
     }
 
+    /// `scheme://host[/path]` as git's `--get-urlmatch` takes it (no user, no password; raw
+    /// bytes made lossy UTF-8: git config URLs are text).
+    pub fn origin_and_path(&self) -> String {
+        let mut s = format!(
+            "{}://{}",
+            String::from_utf8_lossy(&self.protocol),
+            String::from_utf8_lossy(&self.host)
+        );
+        if let Some(p) = &self.path {
+            s.push('/');
+            s.push_str(&String::from_utf8_lossy(p));
+        }
+        s
+    }
+
     /// The URL for people, as written but without its password: `scheme://[user@]host[/path]`,
     /// each part escaped.
     pub fn display(&self) -> String {

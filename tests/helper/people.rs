@@ -644,12 +644,87 @@ fn doctor_reports_expired_tokens_and_scoped_tokens_without_paths() {
     let (code, out, _) = s.pat(&["doctor"], "");
     assert_eq!(code, 1, "{out}");
     assert!(
-        out.contains("problem 1 expired token(s) not yet pruned (https://u@old.example)"),
+        out.contains("problem 1 expired token not yet pruned (https://u@old.example)"),
         "{out}"
     );
     assert!(
-        out.contains("note    the scoped token for https://u@github.com/acme is never used"),
+        out.contains("problem the scoped token for https://u@github.com/acme is never used"),
         "{out}"
+    );
+    assert!(out.ends_with("2 problems found\n"), "{out}");
+}
+
+#[test]
+fn doctor_url_says_which_token_git_gets_and_why() {
+    let s = Setup::new("doctorwhich");
+    s.ok(&["add", "https://octo@github.com"], "t1\n");
+    let (_, out, _) = s.pat(&["doctor", "https://github.com/acme/tool.git"], "");
+    assert!(
+        out.contains("ok      for https://github.com/acme/tool.git git gets the token stored for https://octo@github.com (file store, no known expiry, stored "),
+        "{out}"
+    );
+    assert!(
+        out.contains("git sends no path here: credential.useHttpPath is off"),
+        "{out}"
+    );
+    // A second account on the host: a remote without a user may switch to it.
+    s.ok(&["add", "https://hubot@github.com"], "t2\n");
+    let (_, out, _) = s.pat(&["doctor", "https://github.com/acme/tool.git"], "");
+    assert!(
+        out.contains("git gets the token stored for https://hubot@github.com"),
+        "{out}"
+    );
+    assert!(
+        out.contains("2 accounts have tokens for https://github.com/acme/tool.git"),
+        "{out}"
+    );
+    let (_, out, _) = s.pat(&["doctor", "https://octo@github.com/acme/tool.git"], "");
+    assert!(
+        out.contains("git gets the token stored for https://octo@github.com "),
+        "{out}"
+    );
+    assert!(!out.contains("accounts have tokens"), "{out}");
+    // A scoped token with useHttpPath on.
+    s.w.run_git(
+        &[
+            "config",
+            "--global",
+            "credential.https://github.com.useHttpPath",
+            "true",
+        ],
+        "",
+    );
+    s.ok(&["add", "https://octo@github.com/acme"], "t3\n");
+    let (_, out, _) = s.pat(&["doctor", "https://octo@github.com/acme/tool.git"], "");
+    assert!(
+        out.contains("git gets the token stored for https://octo@github.com/acme (file store")
+            && out.contains("the longest stored path that serves this URL"),
+        "{out}"
+    );
+    let (_, out, _) = s.pat(&["doctor", "https://nobody.example"], "");
+    assert!(
+        out.contains("for https://nobody.example no stored credential matches"),
+        "{out}"
+    );
+}
+
+#[test]
+fn doctor_flags_a_helper_value_git_cannot_run() {
+    let w = World::new("doctorquoted");
+    let file = w.root.join("store/credentials");
+    // A quoted absolute path: git runs 'git credential-'"'"'/...'"'"' and fails.
+    w.add_helper("");
+    w.add_helper(&format!(
+        "'{}' --backend=file --file={}",
+        crate::common::BIN,
+        shell_quote(file.to_str().unwrap())
+    ));
+    let out = w.run_helper(&["doctor", "https://example.com"], "");
+    let shown = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{shown}");
+    assert!(
+        shown.contains("names pat, but git cannot run it"),
+        "{shown}"
     );
 }
 

@@ -78,7 +78,12 @@ fn check_url(url: &CredUrl, entries: &[HelperEntry]) -> Vec<Finding> {
         .iter()
         .map(|h| Finding::problem(format!("for {shown} git asks '{}' before pat, and it answers first: put pat first (./install.sh does)", escape(h.as_bytes()))))
         .collect();
-    if pos == 0 {
+    if !gitconfig::git_can_run(&list[pos]) {
+        findings.push(Finding::problem(format!(
+            "for {shown} the helper value '{}' names pat, but git cannot run it: git runs a value as a command only when it starts with '/' or '!', and otherwise runs 'git credential-' followed by it; write the absolute path unquoted after its leading '/' (/'dir with space'/git-credential-pat), or put the directory on PATH and write pat (./install.sh does)",
+            escape(list[pos].as_bytes())
+        )));
+    } else if pos == 0 {
         findings.push(Finding::ok(format!(
             "pat is the first helper git asks for {shown}"
         )));

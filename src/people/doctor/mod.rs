@@ -5,6 +5,7 @@
 
 mod finding;
 mod helpers;
+mod which;
 
 use super::args::{Args, Spec};
 use super::session::Session;
@@ -39,6 +40,13 @@ pub(super) fn run(s: &mut Session<'_, '_>, args: &Args, notes: &[String]) -> Res
     findings.push(git_version());
     let records = stores(s, &mut findings);
     findings.extend(expiry(&records, now, s.config.warn.unwrap_or(0)));
+    if let Some(url) = &request.url {
+        let use_http_path =
+            gitconfig::urlmatch_bool("credential.useHttpPath", &url.origin_and_path());
+        let req = which::request_for(url, use_http_path);
+        let answer = crate::manage::which(&mut s.chain, &req, now)?;
+        findings.extend(which::explain(url, use_http_path, &answer, now));
+    }
     findings.extend(helpers::check(&urls_to_check(request.url, &records)));
     findings.extend(scoped_tokens(&records));
     print(s, &findings)
@@ -79,7 +87,7 @@ fn print(s: &mut Session<'_, '_>, findings: &[Finding]) -> Result<u8> {
     s.out(&if problems == 0 {
         "no problems found".to_string()
     } else {
-        format!("{problems} problem(s) found")
+        format!("{} found", count(problems, "problem"))
     })?;
     Ok(u8::from(problems > 0))
 }
@@ -147,7 +155,10 @@ fn expiry(records: &[Record], now: u64, warn: u64) -> Vec<Finding> {
             .map(|rec| rec.key.display())
             .collect::<Vec<_>>()
             .join(", ");
-        findings.push(Finding::problem(format!("{} expired token(s) not yet pruned ({names}): run git credential-pat prune, and add fresh ones", expired.len())));
+        findings.push(Finding::problem(format!(
+            "{} not yet pruned ({names}): run git credential-pat prune, and add fresh ones",
+            count(expired.len(), "expired token")
+        )));
     }
     for rec in records.iter().filter(|rec| !rec.is_expired(now)) {
         if let Some(e) = rec
@@ -177,7 +188,8 @@ fn urls_to_check(url: Option<CredUrl>, records: &[Record]) -> Vec<CredUrl> {
     hosts.iter().map(CredUrl::of_host).collect()
 }
 
-/// Scoped tokens only work when git sends paths: one note per scoped token it never sends.
+/// Scoped tokens only work when git sends paths: one problem per scoped token git never
+/// uses.
 fn scoped_tokens(records: &[Record]) -> Vec<Finding> {
     let mut findings = Vec::new();
     for rec in records {
@@ -185,7 +197,7 @@ fn scoped_tokens(records: &[Record]) -> Vec<Finding> {
             continue;
         };
         if let Some(fix) = gitconfig::use_http_path_fix(&rec.key.host, path) {
-            findings.push(Finding::note(format!("the scoped token for {} is never used: git sends no path without useHttpPath; run {fix}", rec.key.display())));
+            findings.push(Finding::problem(format!("the scoped token for {} is never used: git sends no path without useHttpPath; run {fix}", rec.key.display())));
         }
     }
     findings
@@ -244,7 +256,7 @@ mod tests {
         assert!(
             found[0]
                 .message
-                .starts_with("1 expired token(s) not yet pruned (https://u@gone.example)")
+                .starts_with("1 expired token not yet pruned (https://u@gone.example)")
         );
         assert_eq!(
             found[1],
