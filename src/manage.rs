@@ -62,18 +62,26 @@ pub fn prune(chain: &mut Chain, now: u64) -> Result<Vec<Placed>, Error> {
     Ok(removed)
 }
 
-/// `import`: upserts `records` into the primary store ([`rules::upsert_all`]),
-/// retiring later stores' stale copies as `add` does. Returns the backend they went to,
-/// `None` when no store could be reached.
-pub fn import(chain: &mut Chain, records: &[Record]) -> Result<Option<Backend>, Error> {
+/// `import`: upserts `records` into the primary store ([`rules::upsert_all`]), retiring
+/// later stores' stale copies as `add` does. Returns the backend they went to and what
+/// changed, `None` when no store could be reached.
+pub fn import(
+    chain: &mut Chain,
+    records: &[Record],
+) -> Result<Option<(Backend, rules::Upserted)>, Error> {
     let loaded = chain.load(Scope::All)?;
+    let mut done = rules::Upserted::default();
     let primary = chain.write_primary(
         Scope::All,
         &loaded,
-        &mut |recs| rules::upsert_all(recs, records),
+        &mut |recs| {
+            // Called once to plan and once under the lock: report the last call.
+            done = rules::upsert_all(recs, records);
+            done.changed()
+        },
         &mut |recs| rules::retire_all(recs, records),
     )?;
-    Ok(primary.map(|i| chain.backend(i)))
+    Ok(primary.map(|i| (chain.backend(i), done)))
 }
 
 /// `list`: every credential of every reachable store, sorted by protocol, host, path and

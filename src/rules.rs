@@ -289,33 +289,54 @@ pub fn upsert(recs: &mut Vec<Record>, new: Record) -> bool {
     }
 }
 
+/// What [`upsert_all`] did, record by record.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Upserted {
+    /// Keys that were not stored before.
+    pub new: usize,
+    /// Keys whose token (or expiry, refresh token) changed.
+    pub updated: usize,
+    /// Keys that already held exactly this.
+    pub unchanged: usize,
+}
+
+impl Upserted {
+    /// Whether anything changed.
+    pub fn changed(&self) -> bool {
+        self.new + self.updated > 0
+    }
+}
+
 /// Upserts every record of `news` ([`upsert`]), in O(n + m) with an index by key; of several
 /// with one key the first wins (a later one with the same token refreshes it at most).
-/// Returns whether anything changed.
-pub fn upsert_all(recs: &mut Vec<Record>, news: &[Record]) -> bool {
+pub fn upsert_all(recs: &mut Vec<Record>, news: &[Record]) -> Upserted {
     let mut at: HashMap<Key, usize> = recs
         .iter()
         .enumerate()
         .map(|(i, r)| (r.key.clone(), i))
         .collect();
-    let mut changed = false;
+    let mut done = Upserted::default();
     for new in news {
         match at.get(&new.key) {
             Some(&i) if recs[i].same_token(new) => {
-                changed |= refresh_same_token(&mut recs[i], new);
+                if refresh_same_token(&mut recs[i], new) {
+                    done.updated += 1;
+                } else {
+                    done.unchanged += 1;
+                }
             }
             Some(&i) => {
                 recs[i] = new.clone();
-                changed = true;
+                done.updated += 1;
             }
             None => {
                 at.insert(new.key.clone(), recs.len());
                 recs.push(new.clone());
-                changed = true;
+                done.new += 1;
             }
         }
     }
-    changed
+    done
 }
 
 /// [`retire`] for every record of `news` at once, in O(n + m): stale copies are found by

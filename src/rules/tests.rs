@@ -521,7 +521,7 @@ mod batch {
         fn upsert_all_is_upsert_one_at_a_time(old in recs(), news in recs()) {
             let mut a = old.clone();
             let mut b = old;
-            let changed_a = upsert_all(&mut a, &news);
+            let changed_a = upsert_all(&mut a, &news).changed();
             let mut changed_b = false;
             for n in &news {
                 changed_b |= upsert(&mut b, n.clone());

@@ -446,8 +446,24 @@ fn import_reads_git_credential_store_files() {
         "https://dup:second@dup.example\nhttp://x:y@plain.example:8080\n",
     )
     .unwrap();
-    let out = s.ok(&["import"], "");
-    assert!(out.contains("4 credentials imported from"), "{out}");
+    let (code, out, err) = s.pat(&["import"], "");
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("4 credentials imported (4 new, 0 updated), 0 already stored, from"),
+        "{out}"
+    );
+    // Written with the default umask, the sources were readable by others.
+    assert!(
+        err.contains(".git-credentials was readable by others (mode 0644)")
+            && err.contains("revoke and replace them"),
+        "{err}"
+    );
+    // Importing the same files again imports nothing new.
+    let (_, again, _) = s.pat(&["import"], "");
+    assert!(
+        again.contains("0 credentials imported (0 new, 0 updated), 4 already stored"),
+        "{again}"
+    );
     assert!(
         out.contains("skipped 1 line without a user or password:")
             && out.contains(".git-credentials line 2"),

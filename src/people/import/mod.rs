@@ -39,12 +39,12 @@ pub(super) fn run(s: &mut Session<'_, '_>, args: &Args) -> Result<u8> {
     let parsed = store_format::parse(&sources, s.config.ttl, s.p.now)?;
     // Into the primary store (under auto: the keychain, else the file), retiring stale
     // copies in later ones, as git's store does.
-    let Some(backend) = crate::manage::import(&mut s.chain, &parsed.records)? else {
+    let Some((backend, done)) = crate::manage::import(&mut s.chain, &parsed.records)? else {
         return Err(Error::Failed(
             "import: no store could take the credentials".into(),
         ));
     };
-    report(s, &sources, &parsed, backend)?;
+    report(s, &sources, &parsed, backend, done)?;
     if request.remove_source {
         remove_sources(s, &sources)?;
     }
@@ -101,11 +101,12 @@ fn read_sources(s: &mut Session<'_, '_>, from: &From) -> Result<Vec<Source>> {
                 name: "standard input".into(),
                 path: None,
                 data,
+                exposed_mode: None,
             }])
         }
         From::File(path) => {
             let data = std::fs::read(path).map_err(|e| cannot_read(path, &e))?;
-            Ok(vec![Source::file(path.clone(), data)])
+            Ok(vec![Source::file(path.clone(), data, mode_of(path))])
         }
         From::Defaults => read_default_sources(s),
     }
@@ -117,7 +118,10 @@ fn read_default_sources(s: &Session<'_, '_>) -> Result<Vec<Source>> {
     let mut sources = Vec::new();
     for path in default_sources(s) {
         match std::fs::read(&path) {
-            Ok(data) => sources.push(Source::file(path, data)),
+            Ok(data) => {
+                let mode = mode_of(&path);
+                sources.push(Source::file(path, data, mode));
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(cannot_read(&path, &e)),
         }
@@ -151,6 +155,13 @@ fn default_sources(s: &Session<'_, '_>) -> Vec<PathBuf> {
     out
 }
 
+/// The permission bits of the file at `path`, when it can be inspected.
+fn mode_of(path: &Path) -> Option<u32> {
+    std::fs::metadata(path)
+        .ok()
+        .map(|m| crate::fsperm::mode_of(&m))
+}
+
 fn cannot_read(path: &Path, e: &std::io::Error) -> Error {
     Error::Failed(format!("import: cannot read {}: {e}", escape_path(path)))
 }
@@ -162,20 +173,35 @@ fn report(
     sources: &[Source],
     parsed: &Parsed,
     backend: Backend,
+    done: crate::rules::Upserted,
 ) -> Result<()> {
     let names = sources
         .iter()
         .map(|src| src.name.clone())
         .collect::<Vec<_>>()
         .join(", ");
-    for r in &parsed.records {
-        s.out(&format!("imported {}", r.key.display()))?;
-    }
     s.out(&format!(
-        "{} imported from {names} into the {} store",
-        count(parsed.records.len(), "credential"),
+        "{} imported ({} new, {} updated), {} already stored, from {names} into the {} store",
+        count(done.new + done.updated, "credential"),
+        done.new,
+        done.updated,
+        done.unchanged,
         backend.name()
     ))?;
+    if parsed.copies > 0 {
+        s.out(&format!(
+            "dropped {} that only repeated a host-wide token (git-credential-store writes them under useHttpPath; the host-wide token serves those repositories)",
+            count(parsed.copies, "per-repository line")
+        ))?;
+    }
+    for src in sources {
+        if let Some(mode) = src.exposed_mode {
+            let path = src.path.as_deref().map(escape_path).unwrap_or_default();
+            s.err(&format!(
+                "warning: {path} was readable by others (mode {mode:04o}): anyone who could read it may have its tokens; revoke and replace them at the forge"
+            ));
+        }
+    }
     if !parsed.skipped.is_empty() {
         s.out(&format!(
             "skipped {} without a user or password: {}",

@@ -19,15 +19,19 @@ pub(super) struct Source {
     pub(super) path: Option<PathBuf>,
     /// Its bytes, wiped when dropped.
     pub(super) data: Zeroizing<Vec<u8>>,
+    /// The file's permission bits when group or others could read it (its tokens are
+    /// exposed).
+    pub(super) exposed_mode: Option<u32>,
 }
 
 impl Source {
-    /// The file at `path`, read as `data`.
-    pub(super) fn file(path: PathBuf, data: Vec<u8>) -> Source {
+    /// The file at `path`, read as `data`, with its permission bits `mode` when known.
+    pub(super) fn file(path: PathBuf, data: Vec<u8>, mode: Option<u32>) -> Source {
         Source {
             name: crate::display::escape_path(&path),
             path: Some(path),
             data: Zeroizing::new(data),
+            exposed_mode: mode.filter(|m| m & 0o044 != 0),
         }
     }
 }
@@ -40,12 +44,16 @@ pub(super) struct Parsed {
     pub(super) records: Vec<Record>,
     /// `NAME line N` of each line without a user or password.
     pub(super) skipped: Vec<String>,
+    /// How many per-repository lines only repeated a host-wide line's user and token (what
+    /// git-credential-store writes under `useHttpPath`): dropped, the host-wide one serves.
+    pub(super) copies: usize,
 }
 
 /// Parses every line of `sources` into a record stored at `now` under the TTL `ttl`. Blank
 /// lines are passed over; a malformed one is an error that names it (never its contents).
 pub(super) fn parse(sources: &[Source], ttl: Option<u64>, now: Stamp) -> Result<Parsed> {
     let mut parsed = Parsed::default();
+    let mut seen = std::collections::HashSet::new();
     for src in sources {
         for (i, line) in src.data.split(|&b| b == b'\n').enumerate() {
             let line = line.strip_suffix(b"\r").unwrap_or(line);
@@ -64,7 +72,7 @@ pub(super) fn parse(sources: &[Source], ttl: Option<u64>, now: Stamp) -> Result<
                 continue;
             };
             let key = url.key(None);
-            if parsed.records.iter().any(|r| r.key == key) {
+            if !seen.insert(key.clone()) {
                 continue;
             }
             parsed.records.push(Record {
@@ -79,7 +87,36 @@ pub(super) fn parse(sources: &[Source], ttl: Option<u64>, now: Stamp) -> Result<
             });
         }
     }
+    drop_copies(&mut parsed);
     Ok(parsed)
+}
+
+/// Drops the per-repository lines that repeat a host-wide line's user and token: a line is a
+/// copy when a host-wide line of the same protocol, host and user has the same secret.
+fn drop_copies(parsed: &mut Parsed) {
+    use std::collections::HashMap;
+    let wide: HashMap<(&crate::key::HostKey, Option<&[u8]>), &Record> = parsed
+        .records
+        .iter()
+        .filter(|r| r.key.path.is_none())
+        .map(|r| ((&r.key.host, r.key.username.as_deref()), r))
+        .collect();
+    let copy: Vec<bool> = parsed
+        .records
+        .iter()
+        .map(|r| {
+            r.key.path.is_some()
+                && wide
+                    .get(&(&r.key.host, r.key.username.as_deref()))
+                    .is_some_and(|w| w.same_token(r))
+        })
+        .collect();
+    let mut i = 0;
+    parsed.records.retain(|_| {
+        i += 1;
+        !copy[i - 1]
+    });
+    parsed.copies = copy.iter().filter(|&&c| c).count();
 }
 
 #[cfg(test)]
@@ -91,6 +128,7 @@ mod tests {
         Source {
             name: name.into(),
             path: None,
+            exposed_mode: None,
             data: Zeroizing::new(text.as_bytes().to_vec()),
         }
     }
@@ -123,6 +161,21 @@ mod tests {
             (NOW, Some(NOW.secs + 60))
         );
         assert_eq!(parsed.skipped, ["a line 3", "a line 4"]);
+    }
+
+    #[test]
+    fn per_repository_copies_of_a_host_wide_token_are_dropped() {
+        let src = source(
+            "f",
+            "https://u:wide@h/acme/tool\nhttps://u:wide@h\nhttps://u:other@h/acme/lib\nhttps://v:wide@h/x\n",
+        );
+        let parsed = parse(&[src], None, Stamp::default()).unwrap();
+        assert_eq!(parsed.copies, 1);
+        let keys: Vec<String> = parsed.records.iter().map(|r| r.key.display()).collect();
+        assert_eq!(
+            keys,
+            ["https://u@h", "https://u@h/acme/lib", "https://v@h/x"]
+        );
     }
 
     #[test]
