@@ -8,21 +8,37 @@ me=install.sh
 # install.sh rewrites the helper list (git drops a section whose last key is removed).
 placeholder=git-credential-pat-install-placeholder
 tab=$(printf '\t')
+# How the messages name the home directory (a profile line is read by a shell, which expands it).
+tilde='~'
 
 usage() {
 	cat <<'EOF'
-Usage: ./install.sh [--prefix=DIR] [--no-configure] [--uninstall]
+Usage: ./install.sh [--prefix=DIR] [--no-configure] [--force-old-git] [--uninstall]
 
 Installs git-credential-pat into DIR/bin (default ~/.local/bin), with its man page and
-shell completions under DIR/share when the source tree has them, and configures git
-globally (git config --global) so that pat is the first credential helper consulted.
-Helpers that applied before are kept, after pat. Running it again changes nothing.
+shell completions when the source tree has them, and configures git globally
+(git config --global) so that pat is the first credential helper consulted. Helpers that
+applied before are kept, after pat. Running it again changes nothing. Needs git 2.46 or
+newer (the first git on PATH).
 
   --prefix=DIR, --prefix DIR  install under DIR (default: ~/.local)
   --no-configure              install the files only; leave the git configuration alone
+  --force-old-git             install even though git is older than 2.46 (it then sends no
+                              authtype or capability[]; before 2.40 it ignores token expiry)
   --uninstall                 remove the installed files and restore the credential.helper
                               configuration recorded at install (stored tokens are kept)
   -h, --help                  show this help
+
+Where the files go, with the default prefix:
+  ~/.local/bin/git-credential-pat, ~/.local/share/man/man1/git-credential-pat.1,
+  bash: ${BASH_COMPLETION_USER_DIR:-${XDG_DATA_HOME:-~/.local/share}/bash-completion}/completions/
+  zsh:  ~/.local/share/zsh/site-functions/
+  fish: ${XDG_CONFIG_HOME:-~/.config}/fish/completions/
+With --prefix=DIR: DIR/bin, DIR/share/man/man1, DIR/share/bash-completion/completions,
+DIR/share/zsh/site-functions and DIR/share/fish/vendor_completions.d. A completion file
+already there that install.sh did not put there is left alone. install.sh says what, if
+anything, each shell needs to find them (bash-completion is looked for in the usual places,
+or at $GIT_CREDENTIAL_PAT_BASH_COMPLETION).
 
 The binary: $GIT_CREDENTIAL_PAT_BIN when set; otherwise target/release/git-credential-pat
 (or $CARGO_TARGET_DIR/release/...) when it is newer than every source file; otherwise
@@ -34,6 +50,7 @@ EOF
 }
 
 say() { printf '%s\n' "$*"; }
+say_err() { printf '%s\n' "$*" >&2; }
 warn() { printf '%s: warning: %s\n' "$me" "$*" >&2; }
 die() {
 	printf '%s: %s\n' "$me" "$*" >&2
@@ -50,6 +67,23 @@ shell_quote() {
 	'') printf "''" ;;
 	*[!A-Za-z0-9_./:@%+,=-]*) printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")" ;;
 	*) printf '%s' "$1" ;;
+	esac
+}
+
+# Prints $1 as a single fish word, quoted only when it needs to be.
+fish_quote() {
+	case $1 in
+	'') printf "''" ;;
+	*[!A-Za-z0-9_./:@%+,=-]*) printf "'%s'" "$(printf '%s' "$1" | sed -e 's/\\/\\\\/g' -e "s/'/\\\\'/g")" ;;
+	*) printf '%s' "$1" ;;
+	esac
+}
+
+# Prints "$1:$VAR" for an export line in a POSIX shell profile, double-quoted when $1 allows.
+path_value() {
+	case $1 in
+	*[\"\$\`\\]*) printf '%s:"$%s"' "$(shell_quote "$1")" "$2" ;;
+	*) printf '"%s:$%s"' "$1" "$2" ;;
 	esac
 }
 
@@ -356,22 +390,41 @@ write_state() {
 	fi
 }
 
-# Whether $bin_dir is on PATH (sets on_path to yes or no).
-check_path() {
-	on_path=no
-	phys_bin=$(physical_dir "$bin_dir")
+# Whether directory $1 is, physically or by name, one of the directories listed in $2
+# (colon-separated).
+dir_in_list() {
+	want=$(physical_dir "$1")
 	set -f
 	old_ifs=$IFS
 	IFS=:
-	for d in $PATH; do
-		case $d in /*) ;; *) continue ;; esac
-		if [ -n "$phys_bin" ] && [ "$(physical_dir "$d")" = "$phys_bin" ]; then
-			on_path=yes
-			break
-		fi
-	done
+	# shellcheck disable=SC2086 # the list is split on colons, with globbing off
+	set -- "$1" $2
 	IFS=$old_ifs
 	set +f
+	name=$1
+	shift
+	for d in "$@"; do
+		case $d in /*) ;; *) continue ;; esac
+		while :; do
+			case $d in
+			/) break ;;
+			*/) d=${d%/} ;;
+			*) break ;;
+			esac
+		done
+		if [ -n "$want" ]; then
+			[ "$(physical_dir "$d")" != "$want" ] || return 0
+		else
+			[ "$d" != "$name" ] || return 0
+		fi
+	done
+	return 1
+}
+
+# Whether $bin_dir is on PATH (sets on_path to yes or no). Works before $bin_dir exists.
+check_path() {
+	on_path=no
+	if dir_in_list "$bin_dir" "${PATH:-}"; then on_path=yes; fi
 }
 
 # The credential.helper value that runs the installed binary: `pat` when git finds this
@@ -449,10 +502,271 @@ configure_git() {
 	report_helpers
 }
 
+# Sets git_major and git_minor from a `git --version` line ($1); fails when it has none.
+parse_git_version() {
+	v=${1#git version }
+	git_major=${v%%.*}
+	rest=${v#*.}
+	git_minor=${rest%%[!0-9]*}
+	case $git_major in '' | *[!0-9]*) return 1 ;; esac
+	case $git_minor in '' | *[!0-9]*) return 1 ;; esac
+}
+
+# Succeeds when the `git --version` line $1 is git 2.46 or newer.
+new_enough() {
+	parse_git_version "$1" || return 1
+	[ "$git_major" -gt 2 ] || { [ "$git_major" -eq 2 ] && [ "$git_minor" -ge 46 ]; }
+}
+
+# Prints "PATH<TAB>version line" for the first git 2.46 or newer, other than $1, in a
+# directory on PATH or in the usual places for a newer one.
+find_newer_git() {
+	mine=$(physical_file "$1")
+	set -f
+	old_ifs=$IFS
+	IFS=:
+	# shellcheck disable=SC2086 # PATH is split on colons, with globbing off
+	set -- $PATH /usr/local/bin /opt/homebrew/bin /home/linuxbrew/.linuxbrew/bin "$HOME/.local/bin"
+	IFS=$old_ifs
+	set +f
+	for d in "$@"; do
+		case $d in /*) ;; *) continue ;; esac
+		g=${d%/}/git
+		if [ ! -f "$g" ] || [ ! -x "$g" ]; then continue; fi
+		[ "$(physical_file "$g")" != "$mine" ] || continue
+		line=$("$g" --version 2>/dev/null) || continue
+		if new_enough "$line"; then
+			printf '%s\t%s' "$g" "$line"
+			return 0
+		fi
+	done
+}
+
+# Refuses, before anything is changed, a git older than 2.46 (unless --force-old-git) and a
+# missing git when git is to be configured.
+check_git() {
+	git_path=$(command -v git 2>/dev/null) || git_path=
+	if [ -z "$git_path" ]; then
+		[ "$configure" = no ] ||
+			die "git not found on PATH: install git 2.46 or newer (https://git-scm.com/downloads), or use --no-configure. Nothing was changed."
+		return 0
+	fi
+	git_line=$(git --version 2>/dev/null) || git_line=
+	[ -n "$git_line" ] || die "$git_path does not run (git --version failed): fix or reinstall git. Nothing was changed."
+	new_enough "$git_line" && return 0
+	if [ "$force_old_git" = yes ]; then
+		warn "!!! the first git on PATH, $git_path, is $git_line, older than 2.46: installing anyway (--force-old-git)."
+		warn "!!! With this git, pat gets no authtype or capability[] (Bearer credentials), and a git older"
+		warn "!!! than 2.40 also ignores token expiry (password_expiry_utc). \`git credential-pat doctor\`"
+		warn "!!! reports it until git is upgraded."
+		old_git_forced=yes
+		return 0
+	fi
+	newer=$(find_newer_git "$git_path")
+	say_err "$me: the first git on PATH, $git_path, is $git_line; git-credential-pat needs git 2.46 or newer. Nothing was changed."
+	if [ -n "$newer" ]; then
+		newer_dir=$(dirname "${newer%%"$tab"*}")
+		say_err "  A newer git is already installed: ${newer%%"$tab"*} (${newer#*"$tab"})."
+		say_err "  Put $newer_dir before $(dirname "$git_path") on PATH, for example:"
+		say_err "    export PATH=$(path_value "$newer_dir" PATH)"
+	fi
+	say_err "  A newer git comes from:"
+	say_err "    Debian 12 (bookworm): its git is 2.39 and bookworm-backports has no git: upgrade to Debian 13 (trixie, git 2.47), or build it (below)."
+	say_err "    Ubuntu: sudo add-apt-repository ppa:git-core/ppa && sudo apt update && sudo apt install git"
+	say_err "    macOS: brew install git (Homebrew, https://brew.sh), with \"\$(brew --prefix)/bin\" before /usr/bin on PATH"
+	say_err "    anywhere: the source from https://git-scm.com/downloads, built with: make prefix=\$HOME/.local install"
+	say_err "  Then make sure \`command -v git\` prints the new one and run ./install.sh again."
+	say_err "  (./install.sh --force-old-git installs anyway: pat then works without authtype, and without token expiry before git 2.40.)"
+	exit 1
+}
+
+# Sets profile (how to name the file the user's shell reads at startup, from $SHELL) and
+# shell_name.
+pick_profile() {
+	shell_name=${SHELL:-}
+	shell_name=${shell_name##*/}
+	case $shell_name in
+	bash)
+		if [ "$(uname -s 2>/dev/null)" = Darwin ]; then profile=$tilde/.bash_profile; else profile=$tilde/.bashrc; fi
+		;;
+	zsh)
+		if [ -n "${ZDOTDIR:-}" ]; then profile=$ZDOTDIR/.zshrc; else profile=$tilde/.zshrc; fi
+		;;
+	fish) profile=$tilde/.config/fish/config.fish ;;
+	*)
+		shell_name=${shell_name:-sh}
+		profile=$tilde/.profile
+		;;
+	esac
+}
+
+# Says, first of all, that $bin_dir is not on PATH and the line that puts it there.
+path_notice() {
+	if [ "$configure" = yes ]; then
+		warn "$bin_dir is not on PATH: \`git credential-pat\` and \`git-credential-pat\` are not found by name, so git is configured with the absolute path."
+	else
+		warn "$bin_dir is not on PATH: \`git credential-pat\` and \`git-credential-pat\` are not found by name."
+	fi
+	if [ "$shell_name" = fish ]; then
+		say_err "  To put it on PATH, run this once in fish (it is remembered), then open a new shell:"
+		say_err "    fish_add_path $(fish_quote "$bin_dir")"
+	else
+		say_err "  To put it on PATH, add this line to $profile (your shell: $shell_name), then open a new shell:"
+		say_err "    export PATH=$(path_value "$bin_dir" PATH)"
+	fi
+}
+
+# Installs file $1 as $2 (mode 644) unless a file install.sh did not put there is in the
+# way (a completion of the user's own, say): then that one is left alone. Sets kept_own to
+# yes or no.
+install_own_file() {
+	kept_own=no
+	if [ -e "$2" ] || [ -L "$2" ]; then
+		if ! grep -Fqx -e "$2" "$tmp/st-files"; then
+			kept_own=yes
+			say "  kept       $2 (not installed by install.sh: left alone)"
+			return 0
+		fi
+	fi
+	install_file "$1" "$2" 644
+}
+
+# Succeeds when bash-completion is installed; sets bash_completion_main to its script.
+find_bash_completion() {
+	if [ -n "${GIT_CREDENTIAL_PAT_BASH_COMPLETION:-}" ]; then
+		set -- "$GIT_CREDENTIAL_PAT_BASH_COMPLETION"
+	else
+		set -- /usr/share/bash-completion/bash_completion /usr/local/share/bash-completion/bash_completion \
+			/opt/homebrew/share/bash-completion/bash_completion /opt/homebrew/etc/profile.d/bash_completion.sh \
+			/usr/local/etc/profile.d/bash_completion.sh /opt/local/share/bash-completion/bash_completion \
+			/run/current-system/sw/share/bash-completion/bash_completion
+	fi
+	for f in "$@"; do
+		if [ -f "$f" ]; then
+			bash_completion_main=$f
+			return 0
+		fi
+	done
+	return 1
+}
+
+# Says how each shell finds the completions installed under $bash_dest, $zsh_dest and
+# $fish_dest (those that were installed), and the line to add when it does not by default.
+completion_hints() {
+	[ -n "$bash_dest$zsh_dest$fish_dest" ] || return 0
+	say "Completions:"
+	if [ -n "$bash_dest" ]; then
+		bash_dir=$(dirname "$bash_dest")
+		# bash-completion also looks in DIR/bash-completion/completions for each DIR in
+		# XDG_DATA_DIRS.
+		searched=''
+		set -f
+		old_ifs=$IFS
+		IFS=:
+		for d in ${XDG_DATA_DIRS:-/usr/local/share:/usr/share}; do
+			searched=$searched:${d%/}/bash-completion/completions
+		done
+		IFS=$old_ifs
+		set +f
+		if ! find_bash_completion; then
+			say "  bash: bash-completion is not installed, so bash does not load completions on demand."
+			say "    Install it (Debian/Ubuntu: apt install bash-completion), or add this line to ~/.bashrc:"
+			say "    [ -f $(shell_quote "$bash_dest") ] && . $(shell_quote "$bash_dest")"
+		elif [ "$bash_dir" = "$bash_user_dir" ] || dir_in_list "$bash_dir" "$searched"; then
+			say "  bash: bash-completion ($bash_completion_main) loads $bash_dest on demand."
+		else
+			say "  bash: bash-completion does not look in $bash_dir; add this line to ~/.bashrc:"
+			say "    [ -f $(shell_quote "$bash_dest") ] && . $(shell_quote "$bash_dest")"
+		fi
+	fi
+	if [ -n "$zsh_dest" ]; then
+		zsh_dir=$(dirname "$zsh_dest")
+		if ! command -v zsh >/dev/null 2>&1; then
+			say "  zsh: zsh is not installed here; a zsh finds $zsh_dest once its directory is in fpath."
+		elif dir_in_list "$zsh_dir" "$(zsh -fc 'print -rn -- ${(j.:.)fpath}' </dev/null 2>/dev/null)"; then
+			say "  zsh: $zsh_dir is in zsh's default fpath: compinit finds it."
+		elif zshrc_adds "$zsh_dir"; then
+			say "  zsh: ${ZDOTDIR:-~}/.zshrc adds $zsh_dir to fpath: compinit finds it."
+		else
+			say "  zsh: $zsh_dir is not in zsh's default fpath; add this line to ${ZDOTDIR:-~}/.zshrc, before compinit:"
+			say "    fpath=($(shell_quote "$zsh_dir") \$fpath)"
+		fi
+	fi
+	if [ -n "$fish_dest" ]; then
+		fish_dir=$(dirname "$fish_dest")
+		if ! command -v fish >/dev/null 2>&1; then
+			say "  fish: fish is not installed here; a fish finds $fish_dest once its directory is in \$fish_complete_path."
+		elif dir_in_list "$fish_dir" "$(fish_default_complete_path)"; then
+			say "  fish: $fish_dir is in fish's default \$fish_complete_path: fish loads it on demand."
+		else
+			say "  fish: $fish_dir is not in fish's default \$fish_complete_path; add this line to ~/.config/fish/config.fish:"
+			say "    set -p fish_complete_path $(fish_quote "$fish_dir")"
+		fi
+	fi
+}
+
+# Prints fish's default $fish_complete_path for this user, colon-separated. fish runs with
+# its config and data directories in $tmp (it creates them, and reads config.fish there),
+# and those are then named as the user's.
+fish_default_complete_path() {
+	mkdir -p "$tmp/fish-config" "$tmp/fish-data"
+	# shellcheck disable=SC2016 # $fish_complete_path is fish's, expanded by fish
+	XDG_CONFIG_HOME=$tmp/fish-config XDG_DATA_HOME=$tmp/fish-data \
+		fish -c 'string join \n -- $fish_complete_path' </dev/null 2>/dev/null |
+		while IFS= read -r d; do
+			case $d in
+			"$tmp/fish-config"*) d=$xdg_config${d#"$tmp/fish-config"} ;;
+			"$tmp/fish-data"*) d=$xdg_data${d#"$tmp/fish-data"} ;;
+			esac
+			printf '%s:' "$d"
+		done
+}
+
+# Succeeds when the user's .zshrc names directory $1 on a line that sets fpath.
+zshrc_adds() {
+	zshrc=${ZDOTDIR:-$HOME}/.zshrc
+	[ -f "$zshrc" ] || return 1
+	short=$1
+	case $1 in "$HOME"/*) short=${1#"$HOME"/} ;; esac
+	grep -F -e "$1" -e "$tilde/$short" -e "\$HOME/$short" -e "\${HOME}/$short" "$zshrc" 2>/dev/null | grep -q fpath
+}
+
+# Says whether man (and so `git help credential-pat`) finds the page installed as $1 once
+# $bin_dir is on PATH, or the line to add to the profile when it does not.
+man_hint() {
+	man_dir=$prefix/share/man
+	if ! command -v man >/dev/null 2>&1; then
+		say "Man page: $1 (man is not installed here)."
+		return 0
+	fi
+	found=$(PATH="$bin_dir:${PATH:-}" man -w git-credential-pat 2>/dev/null | head -n 1) || found=
+	if [ -n "$found" ] && [ "$(physical_file "$found")" = "$(physical_file "$1")" ]; then
+		say "Man page: \`man git-credential-pat\` and \`git help credential-pat\` find it ($man_dir is in man's search path when $bin_dir is on PATH)."
+		return 0
+	fi
+	if [ -n "$found" ]; then
+		say "Man page: man finds another page first ($found), not $1."
+	else
+		say "Man page: man does not find $1 (${MANPATH:+MANPATH is set, and }$man_dir is not in its search path)."
+	fi
+	if [ "$shell_name" = fish ]; then
+		say "  Add this line to ~/.config/fish/config.fish:"
+		say "    set -q MANPATH; or set -gx MANPATH ''; set -gxp MANPATH $(fish_quote "$man_dir")"
+	else
+		say "  Add this line to $profile (your shell: $shell_name):"
+		say "    export MANPATH=$(path_value "$man_dir" MANPATH)"
+	fi
+}
+
 do_install() {
-	pick_binary
+	old_git_forced=no
+	check_git
 	bin_dir=$prefix/bin
 	dest=$bin_dir/git-credential-pat
+	pick_profile
+	check_path
+	if [ "$on_path" = no ]; then path_notice; fi
+	pick_binary
 	if read_state; then
 		if [ -n "$st_prefix" ] && [ "$st_prefix" != "$prefix" ]; then
 			say "Note: an earlier install used --prefix=$st_prefix; --uninstall will remove both."
@@ -468,21 +782,30 @@ do_install() {
 	bash_completion=$(shipped contrib/completions/git-credential-pat.bash contrib/completions/git-credential-pat)
 	zsh_completion=$(shipped contrib/completions/_git-credential-pat contrib/completions/git-credential-pat.zsh)
 	fish_completion=$(shipped contrib/completions/git-credential-pat.fish)
-	[ -z "$man" ] || install_file "$man" "$prefix/share/man/man1/git-credential-pat.1" 644
-	[ -z "$bash_completion" ] || install_file "$bash_completion" "$prefix/share/bash-completion/completions/git-credential-pat" 644
-	[ -z "$zsh_completion" ] || install_file "$zsh_completion" "$prefix/share/zsh/site-functions/_git-credential-pat" 644
-	[ -z "$fish_completion" ] || install_file "$fish_completion" "$prefix/share/fish/vendor_completions.d/git-credential-pat.fish" 644
+	man_dest=$prefix/share/man/man1/git-credential-pat.1
+	[ -z "$man" ] || install_file "$man" "$man_dest" 644
+	completion_places
+	bash_dest='' zsh_dest='' fish_dest=''
+	if [ -n "$bash_completion" ]; then
+		install_own_file "$bash_completion" "$bash_place"
+		[ "$kept_own" = yes ] || bash_dest=$bash_place
+	fi
+	if [ -n "$zsh_completion" ]; then
+		install_own_file "$zsh_completion" "$zsh_place"
+		[ "$kept_own" = yes ] || zsh_dest=$zsh_place
+	fi
+	if [ -n "$fish_completion" ]; then
+		install_own_file "$fish_completion" "$fish_place"
+		[ "$kept_own" = yes ] || fish_dest=$fish_place
+	fi
 
 	(umask 077 && make_dir "$data_dir")
 	cat "$tmp/files" >>"$tmp/st-files"
 	cat "$tmp/dirs" >>"$tmp/st-dirs"
 	write_state
 
-	check_path
-	if [ "$on_path" = no ]; then
-		warn "$bin_dir is not on PATH, so \`git credential-pat\` and \`git-credential-pat\` are not found by name."
-		warn "  Add it in your shell profile: export PATH=\"$bin_dir:\$PATH\""
-	fi
+	[ -z "$man" ] || man_hint "$man_dest"
+	completion_hints
 
 	if [ "$configure" = yes ]; then
 		configure_git
@@ -495,6 +818,35 @@ do_install() {
 		say "Git configuration left alone (--no-configure)."
 	fi
 	say "Install state recorded in $state"
+	if [ "$old_git_forced" = yes ]; then
+		warn "!!! Installed with $git_line (--force-old-git): upgrade git to 2.46 or newer (run ./install.sh without --force-old-git to see where a newer one comes from)."
+	fi
+}
+
+# Sets bash_place, zsh_place and fish_place: where the completions go. With the default
+# prefix, each goes where its shell looks for a user's completions; with --prefix, under
+# DIR/share. Also sets bash_user_dir, bash-completion's directory for a user's completions.
+completion_places() {
+	case ${XDG_DATA_HOME:-} in
+	/*) xdg_data=$XDG_DATA_HOME ;;
+	*) xdg_data=$HOME/.local/share ;;
+	esac
+	case ${XDG_CONFIG_HOME:-} in
+	/*) xdg_config=$XDG_CONFIG_HOME ;;
+	*) xdg_config=$HOME/.config ;;
+	esac
+	case ${BASH_COMPLETION_USER_DIR:-} in
+	/*) bash_user_dir=${BASH_COMPLETION_USER_DIR%%:*}/completions ;;
+	*) bash_user_dir=$xdg_data/bash-completion/completions ;;
+	esac
+	if [ "$prefix_given" = yes ]; then
+		bash_place=$prefix/share/bash-completion/completions/git-credential-pat
+		fish_place=$prefix/share/fish/vendor_completions.d/git-credential-pat.fish
+	else
+		bash_place=$bash_user_dir/git-credential-pat
+		fish_place=$xdg_config/fish/completions/git-credential-pat.fish
+	fi
+	zsh_place=$prefix/share/zsh/site-functions/_git-credential-pat
 }
 
 # Puts back the global credential.helper list recorded at install.
@@ -550,6 +902,17 @@ do_uninstall() {
 			share/fish/vendor_completions.d/git-credential-pat.fish; do
 			printf '%s\n' "$prefix/$f" >>"$tmp/st-files"
 		done
+		if [ "$prefix_given" = no ]; then
+			# The completions in the shells' own user directories: only when they are
+			# the shipped ones (the user may have put a completion of their own there).
+			completion_places
+			if [ -f "$bash_place" ] && cmp -s "$bash_place" "$src/contrib/completions/git-credential-pat.bash"; then
+				printf '%s\n' "$bash_place" >>"$tmp/st-files"
+			fi
+			if [ -f "$fish_place" ] && cmp -s "$fish_place" "$src/contrib/completions/git-credential-pat.fish"; then
+				printf '%s\n' "$fish_place" >>"$tmp/st-files"
+			fi
+		fi
 		if [ "$configure" = yes ] && command -v git >/dev/null 2>&1; then
 			config_file=$(global_config_file)
 			read_global_helpers "$tmp/current"
@@ -590,7 +953,7 @@ do_uninstall() {
 
 # --- main ---------------------------------------------------------------------------------
 
-prefix='' prefix_given=no configure=yes action=install
+prefix='' prefix_given=no configure=yes force_old_git=no action=install
 while [ $# -gt 0 ]; do
 	case $1 in
 	--prefix=*)
@@ -603,6 +966,7 @@ while [ $# -gt 0 ]; do
 		shift
 		;;
 	--no-configure) configure=no ;;
+	--force-old-git) force_old_git=yes ;;
 	--uninstall) action=uninstall ;;
 	-h | --help)
 		usage

@@ -751,3 +751,817 @@ fn git_reaches_the_installed_helper_by_name_and_by_quoted_path() {
         );
     }
 }
+
+// --- git version, PATH, completions and man page (DESIGN.md §7) ------------------------------
+
+/// The git the tests run (first on the test's PATH; 2.46 or newer).
+fn real_git() -> String {
+    let out = run(
+        Command::new("sh")
+            .args(["-c", "command -v git"])
+            .env("PATH", base_path()),
+        b"",
+    );
+    let git = text(&out.stdout).trim().to_owned();
+    assert!(git.starts_with('/'), "no git on PATH: {git:?}");
+    git
+}
+
+/// A path, the contents of a file (None for a directory or symlink), its modification time.
+type Entry = (PathBuf, Option<Vec<u8>>, Option<SystemTime>);
+
+/// Every path under `dir` with the contents of files, and, when `with_mtimes`, their
+/// modification times.
+fn snapshot(dir: &Path, with_mtimes: bool) -> Vec<Entry> {
+    let mut all = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for entry in fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            let meta = fs::symlink_metadata(&path).unwrap();
+            let time = with_mtimes.then(|| meta.modified().unwrap());
+            if meta.is_dir() {
+                todo.push(path.clone());
+                all.push((path, None, time));
+            } else if meta.is_file() {
+                all.push((path.clone(), Some(read(&path)), time));
+            } else {
+                all.push((path, None, time));
+            }
+        }
+    }
+    all.sort();
+    all
+}
+
+fn paths(snap: &[Entry]) -> Vec<String> {
+    snap.iter()
+        .map(|(p, _, _)| p.display().to_string())
+        .collect()
+}
+
+impl Setup {
+    /// install.sh without `--prefix` (so into `~/.local`), stdout and stderr merged in one
+    /// stream in the order they were written, with `PATH=path`, SHELL and MANPATH unset,
+    /// and `env` (a `None` value unsets).
+    fn install_default(&self, args: &[&str], path: &str, env: &[(&str, Option<&str>)]) -> Output {
+        self.merged(SCRIPT, args, path, env)
+    }
+
+    /// Runs `script` with stdout and stderr merged (see `install_default`).
+    fn merged(
+        &self,
+        script: impl AsRef<std::ffi::OsStr>,
+        args: &[&str],
+        path: &str,
+        env: &[(&str, Option<&str>)],
+    ) -> Output {
+        let mut cmd = self.command("sh", path);
+        cmd.args(["-c", "exec \"$0\" \"$@\" 2>&1"])
+            .arg(script)
+            .args(args)
+            .env("GIT_CREDENTIAL_PAT_BIN", BIN)
+            .env_remove("SHELL")
+            .env_remove("MANPATH")
+            .env_remove("ZDOTDIR")
+            .env_remove("XDG_DATA_DIRS")
+            .env_remove("BASH_COMPLETION_USER_DIR")
+            .env_remove("GIT_CREDENTIAL_PAT_BASH_COMPLETION");
+        for (k, v) in env {
+            match v {
+                Some(v) => cmd.env(k, v),
+                None => cmd.env_remove(k),
+            };
+        }
+        run(&mut cmd, b"")
+    }
+
+    fn local(&self, rel: &str) -> PathBuf {
+        self.w.home.join(rel)
+    }
+
+    /// A shell command run in the world with `PATH=path`; returns its stdout, asserting
+    /// success.
+    fn shell(&self, shell: &str, args: &[&str], path: &str) -> String {
+        let out = run(self.command(shell, path).args(args), b"");
+        assert!(
+            out.status.success(),
+            "{shell} {args:?} failed:\nstdout:\n{}\nstderr:\n{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+        text(&out.stdout)
+    }
+}
+
+/// A directory holding only an executable `git`: a symlink to `target`, or, when `version`
+/// is given, a stand-in that reports that `git --version` and runs the real git otherwise.
+fn git_dir(s: &Setup, name: &str, target: &str, version: Option<&str>) -> PathBuf {
+    let dir = s.w.root.join(name);
+    fs::create_dir_all(&dir).unwrap();
+    let git = dir.join("git");
+    match version {
+        None => std::os::unix::fs::symlink(target, &git).unwrap(),
+        Some(v) => {
+            fs::write(
+                &git,
+                format!(
+                    "#!/bin/sh\n[ \"$1\" != --version ] || {{ echo 'git version {v}'; exit 0; }}\nexec {} \"$@\"\n",
+                    shell_quote(target)
+                ),
+            )
+            .unwrap();
+            common::set_mode(&git, 0o755);
+        }
+    }
+    dir
+}
+
+/// A git older than 2.46: Debian 12's /usr/bin/git when that is what it is, else a stand-in
+/// reporting 2.39.5.
+fn old_git(s: &Setup) -> PathBuf {
+    let debian = Path::new("/usr/bin/git");
+    if debian.is_file() {
+        let out = run(Command::new(debian).arg("--version"), b"");
+        let v = text(&out.stdout);
+        let minor = v
+            .trim()
+            .strip_prefix("git version 2.")
+            .and_then(|r| r.split('.').next())
+            .and_then(|m| m.parse::<u32>().ok());
+        if matches!(minor, Some(m) if m < 46) {
+            return git_dir(s, "oldgit", "/usr/bin/git", None);
+        }
+    }
+    // No older git here: a stand-in that says it is 2.39.5.
+    git_dir(s, "oldgit", &real_git(), Some("2.39.5"))
+}
+
+#[test]
+fn an_old_git_first_on_path_is_refused_before_anything_changes() {
+    let s = Setup::new("oldgit");
+    fs::write(
+        s.gitconfig(),
+        "[user]\n\tname = Someone\n[credential]\n\thelper = store\n",
+    )
+    .unwrap();
+    let before = read(&s.gitconfig());
+    let home_before = snapshot(&s.w.home, true);
+    let dir = old_git(&s);
+    let path = format!("{}:{}", dir.display(), base_path());
+    let git = dir.join("git");
+    let version = text(&run(Command::new(&git).arg("--version"), b"").stdout);
+    let version = version.trim();
+
+    for args in [
+        &[][..],
+        &["--no-configure"],
+        &[&*format!("--prefix={}", s.prefix.display())],
+    ] {
+        let out = s.install_default(args, &path, &[("SHELL", Some("/bin/bash"))]);
+        let all = text(&out.stdout);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {all}");
+        assert!(
+            all.starts_with(&format!(
+                "install.sh: the first git on PATH, {}, is {version}; git-credential-pat needs git 2.46 or newer. Nothing was changed.\n",
+                git.display()
+            )),
+            "{args:?}: {all}"
+        );
+        assert!(
+            all.contains(&format!("A newer git is already installed: {}", real_git())),
+            "{all}"
+        );
+        for expected in [
+            "bookworm-backports has no git",
+            "Debian 13 (trixie, git 2.47)",
+            "sudo add-apt-repository ppa:git-core/ppa && sudo apt update && sudo apt install git",
+            "brew install git",
+            "https://git-scm.com/downloads",
+            "make prefix=$HOME/.local install",
+            "--force-old-git",
+        ] {
+            assert!(all.contains(expected), "no {expected:?} in:\n{all}");
+        }
+        assert!(!all.contains("not on PATH"), "refusal not first: {all}");
+        assert_eq!(read(&s.gitconfig()), before, "~/.gitconfig changed");
+        assert_eq!(snapshot(&s.w.home, true), home_before, "HOME changed");
+        assert!(!s.prefix.exists(), "prefix created");
+        assert!(!s.local(".local/bin/git-credential-pat").exists());
+    }
+}
+
+#[test]
+fn git_versions_are_compared_by_major_and_minor() {
+    let s = Setup::new("gitversions");
+    let git = real_git();
+    for (i, (version, accepted)) in [
+        ("2.45.2", false),
+        ("2.45.1.windows.1", false),
+        ("1.99.0", false),
+        ("2.46.0", true),
+        ("2.50.1 (Apple Git-155)", true),
+        ("3.0.0", true),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let dir = git_dir(&s, &format!("git{i}"), &git, Some(version));
+        let path = format!("{}:{}", dir.display(), base_path());
+        let prefix = format!("--prefix={}", s.prefix.display());
+        let out = s.install_default(&[&prefix, "--no-configure"], &path, &[]);
+        let all = text(&out.stdout);
+        assert_eq!(out.status.success(), accepted, "{version}: {all}");
+        if !accepted {
+            assert!(all.contains(&format!("is git version {version};")), "{all}");
+        }
+        assert_eq!(s.installed().exists(), accepted, "{version}");
+        if accepted {
+            let out = s.install_default(&["--uninstall", "--no-configure"], &path, &[]);
+            assert!(out.status.success(), "{}", text(&out.stdout));
+        }
+    }
+}
+
+#[test]
+fn force_old_git_installs_with_a_loud_warning_and_uninstalls_cleanly() {
+    let s = Setup::new("forceold");
+    s.add_global("credential.helper", "store");
+    let before = read(&s.gitconfig());
+    let dir = old_git(&s);
+    let path = format!("{}:{}", dir.display(), base_path());
+    let prefix = format!("--prefix={}", s.prefix.display());
+
+    let out = s.install_default(&[&prefix, "--force-old-git"], &path, &[]);
+    let all = text(&out.stdout);
+    assert!(out.status.success(), "{all}");
+    assert!(
+        all.starts_with(&format!(
+            "install.sh: warning: !!! the first git on PATH, {}, is git version ",
+            dir.join("git").display()
+        )),
+        "{all}"
+    );
+    assert!(all.contains("installing anyway (--force-old-git)"), "{all}");
+    let last = all.lines().last().unwrap();
+    assert!(
+        last.starts_with("install.sh: warning: !!! Installed with git version ")
+            && last.contains("upgrade git to 2.46 or newer"),
+        "{all}"
+    );
+    assert!(s.installed().is_file());
+    assert_eq!(
+        s.global_helpers(),
+        format!("\n{}\nstore\n", s.absolute_helper())
+    );
+
+    let out = s.install_default(&["--uninstall"], &path, &[]);
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    assert_eq!(text(&read(&s.gitconfig())), text(&before));
+    assert!(!s.prefix.exists());
+}
+
+#[test]
+fn a_missing_git_is_refused_before_anything_changes_unless_no_configure() {
+    let s = Setup::new("nogit");
+    // A PATH with every tool of /usr/bin and /bin but git.
+    let tools = s.w.root.join("tools");
+    fs::create_dir_all(&tools).unwrap();
+    for dir in ["/usr/bin", "/bin"] {
+        for entry in fs::read_dir(dir).unwrap() {
+            let entry = entry.unwrap();
+            let name = entry.file_name();
+            if name.to_string_lossy().starts_with("git") || tools.join(&name).exists() {
+                continue;
+            }
+            std::os::unix::fs::symlink(entry.path(), tools.join(&name)).unwrap();
+        }
+    }
+    let path = tools.display().to_string();
+    let before = snapshot(&s.w.home, true);
+    let prefix = format!("--prefix={}", s.prefix.display());
+
+    let out = s.install_default(&[&prefix], &path, &[]);
+    let all = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(
+        all.starts_with("install.sh: git not found on PATH: install git 2.46 or newer"),
+        "{all}"
+    );
+    assert!(all.contains("Nothing was changed."), "{all}");
+    assert_eq!(snapshot(&s.w.home, true), before);
+    assert!(!s.prefix.exists());
+
+    let out = s.install_default(&[&prefix, "--no-configure"], &path, &[]);
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    assert!(s.installed().is_file());
+}
+
+#[test]
+fn a_bin_dir_off_path_is_said_first_with_the_line_for_the_users_shell() {
+    for (i, (shell, zdotdir, profile)) in [
+        (Some("/bin/bash"), None, "~/.bashrc"),
+        (Some("/usr/bin/zsh"), None, "~/.zshrc"),
+        (Some("/usr/bin/zsh"), Some("zdot"), "ZDOTDIR/.zshrc"),
+        (Some("/usr/bin/fish"), None, ""),
+        (Some("/bin/dash"), None, "~/.profile"),
+        (None, None, "~/.profile"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let s = Setup::new(&format!("offpath{i}"));
+        let bin = s.local(".local/bin");
+        let zdot = zdotdir.map(|z| s.w.root.join(z).display().to_string());
+        let out = s.install_default(
+            &[],
+            &base_path(),
+            &[("SHELL", shell), ("ZDOTDIR", zdot.as_deref())],
+        );
+        let all = text(&out.stdout);
+        assert!(out.status.success(), "{all}");
+        let lines: Vec<&str> = all.lines().collect();
+        assert_eq!(
+            lines[0],
+            format!(
+                "install.sh: warning: {} is not on PATH: `git credential-pat` and `git-credential-pat` are not found by name, so git is configured with the absolute path.",
+                bin.display()
+            ),
+            "{shell:?}: {all}"
+        );
+        let check = if shell == Some("/usr/bin/fish") {
+            assert_eq!(
+                lines[1],
+                "  To put it on PATH, run this once in fish (it is remembered), then open a new shell:"
+            );
+            assert_eq!(lines[2], format!("    fish_add_path {}", bin.display()));
+            s.shell(
+                "fish",
+                &[
+                    "-c",
+                    &format!("{}; command -v git-credential-pat", lines[2].trim()),
+                ],
+                &base_path(),
+            )
+        } else {
+            let profile = match &zdot {
+                Some(z) => profile.replace("ZDOTDIR", z),
+                None => profile.to_owned(),
+            };
+            let name = shell.map_or("sh", |s| s.rsplit('/').next().unwrap());
+            assert_eq!(
+                lines[1],
+                format!(
+                    "  To put it on PATH, add this line to {profile} (your shell: {name}), then open a new shell:"
+                ),
+                "{all}"
+            );
+            assert_eq!(
+                lines[2],
+                format!("    export PATH=\"{}:$PATH\"", bin.display())
+            );
+            s.shell(
+                "sh",
+                &[
+                    "-c",
+                    &format!("{}; command -v git-credential-pat", lines[2].trim()),
+                ],
+                &base_path(),
+            )
+        };
+        // The printed line puts the installed binary first on PATH.
+        assert_eq!(
+            check.trim(),
+            bin.join("git-credential-pat").display().to_string()
+        );
+        assert!(lines[3].starts_with("Using the prebuilt binary"), "{all}");
+        assert_eq!(
+            s.global_helpers(),
+            format!("\n{}\n", absolute_helper(&s.local(".local")))
+        );
+    }
+}
+
+#[test]
+fn a_bin_dir_on_path_that_does_not_exist_yet_counts_as_on_path() {
+    let s = Setup::new("onpathlater");
+    let bin = s.local(".local/bin");
+    assert!(!bin.exists());
+    let path = format!("{}/:{}", bin.display(), base_path());
+    let out = s.install_default(&[], &path, &[]);
+    let all = text(&out.stdout);
+    assert!(out.status.success(), "{all}");
+    assert!(!all.contains("not on PATH"), "{all}");
+    assert_eq!(s.global_helpers(), "\npat\n");
+}
+
+/// The line of `all` starting with `head`, with the lines after it that are indented more.
+fn section<'a>(all: &'a str, head: &str) -> Vec<&'a str> {
+    let indent = |l: &str| l.len() - l.trim_start_matches(' ').len();
+    let mut lines = all.lines().skip_while(|l| !l.starts_with(head));
+    let first = lines
+        .next()
+        .unwrap_or_else(|| panic!("no {head:?} in:\n{all}"));
+    std::iter::once(first)
+        .chain(lines.take_while(|l| indent(l) > indent(first)))
+        .collect()
+}
+
+/// `complete -p git-credential-pat` after running `setup` in a bash without startup files.
+fn bash_completion_after(s: &Setup, setup: &str) -> String {
+    s.shell(
+        "bash",
+        &[
+            "--norc",
+            "--noprofile",
+            "-c",
+            &format!("{setup}\ncomplete -p git-credential-pat"),
+        ],
+        &base_path(),
+    )
+}
+
+/// The completion function zsh's compinit registers for git-credential-pat after `setup`.
+fn zsh_completion_after(s: &Setup, setup: &str) -> String {
+    s.shell(
+        "zsh",
+        &[
+            "-fc",
+            &format!(
+                "{setup}\nautoload -Uz compinit && compinit -u -D && print -r -- \"${{_comps[git-credential-pat]}}\""
+            ),
+        ],
+        &base_path(),
+    )
+}
+
+/// What fish completes after `git-credential-pat ` once `setup` ran (the world has no
+/// config.fish), with `bin` on PATH: fish loads a completion only for a command it finds.
+fn fish_completions_after(s: &Setup, setup: &str, bin: &Path) -> String {
+    s.shell(
+        "fish",
+        &["-c", &format!("{setup}; complete -C 'git-credential-pat '")],
+        &format!("{}:{}", bin.display(), base_path()),
+    )
+}
+
+#[test]
+fn completions_go_where_each_shell_looks_and_each_shell_loads_them() {
+    let s = Setup::new("completions");
+    let bash = s.local(".local/share/bash-completion/completions/git-credential-pat");
+    let zsh_dir = s.local(".local/share/zsh/site-functions");
+    let fish_dir = s.local(".config/fish/completions");
+
+    // bash-completion missing: the line that sources the file directly.
+    let missing = s.w.root.join("no-bash-completion");
+    let out = s.install_default(
+        &[],
+        &base_path(),
+        &[(
+            "GIT_CREDENTIAL_PAT_BASH_COMPLETION",
+            Some(missing.to_str().unwrap()),
+        )],
+    );
+    let all = text(&out.stdout);
+    assert!(out.status.success(), "{all}");
+    assert_eq!(
+        read(&bash),
+        read(
+            &Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("contrib/completions/git-credential-pat.bash")
+        )
+    );
+    assert!(zsh_dir.join("_git-credential-pat").is_file());
+    assert!(fish_dir.join("git-credential-pat.fish").is_file());
+    let source_line = format!("    [ -f {0} ] && . {0}", bash.display());
+    assert_eq!(
+        section(&all, "  bash: "),
+        [
+            "  bash: bash-completion is not installed, so bash does not load completions on demand.",
+            "    Install it (Debian/Ubuntu: apt install bash-completion), or add this line to ~/.bashrc:",
+            &source_line,
+        ],
+        "{all}"
+    );
+    assert_eq!(
+        bash_completion_after(&s, source_line.trim()).trim(),
+        "complete -F _git_credential_pat_main git-credential-pat"
+    );
+
+    // zsh: the fpath line, before compinit; without it compinit does not find the function.
+    let fpath_line = format!("    fpath=({} $fpath)", zsh_dir.display());
+    assert_eq!(
+        section(&all, "  zsh: "),
+        [
+            &*format!(
+                "  zsh: {} is not in zsh's default fpath; add this line to ~/.zshrc, before compinit:",
+                zsh_dir.display()
+            ),
+            &fpath_line,
+        ],
+        "{all}"
+    );
+    assert_eq!(zsh_completion_after(&s, "").trim(), "");
+    assert_eq!(
+        zsh_completion_after(&s, fpath_line.trim()).trim(),
+        "_git-credential-pat"
+    );
+
+    // fish: its own default directory, nothing to add.
+    assert_eq!(
+        section(&all, "  fish: "),
+        [&*format!(
+            "  fish: {} is in fish's default $fish_complete_path: fish loads it on demand.",
+            fish_dir.display()
+        )],
+        "{all}"
+    );
+    let fish_path = s.shell(
+        "fish",
+        &["-c", "printf '%s\\n' $fish_complete_path"],
+        &base_path(),
+    );
+    assert!(
+        fish_path.lines().any(|l| Path::new(l) == fish_dir),
+        "{fish_path}"
+    );
+    let offered = fish_completions_after(&s, "true", &s.local(".local/bin"));
+    for sub in ["add", "list", "remove", "prune", "import", "doctor"] {
+        assert!(
+            offered.lines().any(|l| l.split('\t').next() == Some(sub)),
+            "fish does not offer {sub}: {offered}"
+        );
+    }
+
+    // bash-completion installed: it loads the file on demand from its user directory.
+    let present = s.w.root.join("bash_completion");
+    fs::write(&present, "").unwrap();
+    let out = s.install_default(
+        &[],
+        &base_path(),
+        &[(
+            "GIT_CREDENTIAL_PAT_BASH_COMPLETION",
+            Some(present.to_str().unwrap()),
+        )],
+    );
+    let all = text(&out.stdout);
+    assert_eq!(
+        section(&all, "  bash: "),
+        [&*format!(
+            "  bash: bash-completion ({}) loads {} on demand.",
+            present.display(),
+            bash.display()
+        )],
+        "{all}"
+    );
+    let system = Path::new("/usr/share/bash-completion/bash_completion");
+    assert!(
+        system.is_file(),
+        "bash-completion is needed to check that it loads the completion: install bash-completion"
+    );
+    let loaded = bash_completion_after(
+        &s,
+        &format!(
+            ". {}\nif type _comp_load >/dev/null 2>&1; then _comp_load git-credential-pat; else __load_completion git-credential-pat; fi",
+            system.display()
+        ),
+    );
+    assert_eq!(
+        loaded.trim(),
+        "complete -F _git_credential_pat_main git-credential-pat"
+    );
+
+    ok(&s.uninstall());
+    for f in [
+        bash,
+        zsh_dir.join("_git-credential-pat"),
+        fish_dir.join("git-credential-pat.fish"),
+    ] {
+        assert!(!f.exists(), "{} left behind", f.display());
+    }
+}
+
+#[test]
+fn prefix_completions_stay_under_the_prefix_with_the_line_each_shell_needs() {
+    let s = Setup::new("prefixcompletions");
+    let present = s.w.root.join("bash_completion");
+    fs::write(&present, "").unwrap();
+    let prefix = format!("--prefix={}", s.prefix.display());
+    let out = s.install_default(
+        &[&prefix],
+        &base_path(),
+        &[(
+            "GIT_CREDENTIAL_PAT_BASH_COMPLETION",
+            Some(present.to_str().unwrap()),
+        )],
+    );
+    let all = text(&out.stdout);
+    assert!(out.status.success(), "{all}");
+    let bash = s
+        .prefix
+        .join("share/bash-completion/completions/git-credential-pat");
+    let zsh_dir = s.prefix.join("share/zsh/site-functions");
+    let fish_dir = s.prefix.join("share/fish/vendor_completions.d");
+    assert!(bash.is_file() && zsh_dir.join("_git-credential-pat").is_file());
+    assert!(fish_dir.join("git-credential-pat.fish").is_file());
+    assert!(!s.local(".config/fish").exists());
+    assert!(!s.local(".local/share/bash-completion").exists());
+
+    let source_line = format!("    [ -f {0} ] && . {0}", bash.display());
+    assert_eq!(
+        section(&all, "  bash: "),
+        [
+            &*format!(
+                "  bash: bash-completion does not look in {}; add this line to ~/.bashrc:",
+                bash.parent().unwrap().display()
+            ),
+            &source_line,
+        ],
+        "{all}"
+    );
+    assert_eq!(
+        bash_completion_after(&s, source_line.trim()).trim(),
+        "complete -F _git_credential_pat_main git-credential-pat"
+    );
+    let fpath_line = format!("    fpath=({} $fpath)", zsh_dir.display());
+    assert_eq!(section(&all, "  zsh: ")[1], fpath_line, "{all}");
+    assert_eq!(
+        zsh_completion_after(&s, fpath_line.trim()).trim(),
+        "_git-credential-pat"
+    );
+    let fish_line = format!("    set -p fish_complete_path {}", fish_dir.display());
+    assert_eq!(
+        section(&all, "  fish: "),
+        [
+            &*format!(
+                "  fish: {} is not in fish's default $fish_complete_path; add this line to ~/.config/fish/config.fish:",
+                fish_dir.display()
+            ),
+            &fish_line,
+        ],
+        "{all}"
+    );
+    assert!(
+        fish_completions_after(&s, fish_line.trim(), &s.bin_dir())
+            .lines()
+            .any(|l| l.starts_with("doctor\t")),
+        "fish does not load it with the printed line"
+    );
+    // A prefix bash-completion searches (XDG_DATA_DIRS) needs no line.
+    let xdg = s.prefix.join("share");
+    let out = s.install_default(
+        &[&prefix],
+        &base_path(),
+        &[
+            (
+                "GIT_CREDENTIAL_PAT_BASH_COMPLETION",
+                Some(present.to_str().unwrap()),
+            ),
+            (
+                "XDG_DATA_DIRS",
+                Some(&format!("{}:/usr/share", xdg.display())),
+            ),
+        ],
+    );
+    let all = text(&out.stdout);
+    assert!(
+        section(&all, "  bash: ")[0].ends_with("on demand."),
+        "{all}"
+    );
+}
+
+#[test]
+fn a_completion_of_the_users_own_is_left_alone() {
+    let s = Setup::new("owncompletion");
+    let own = s.local(".config/fish/completions/git-credential-pat.fish");
+    fs::create_dir_all(own.parent().unwrap()).unwrap();
+    fs::write(&own, "# mine\n").unwrap();
+    let before = snapshot(&s.w.home, false);
+    let out = s.install_default(&[], &base_path(), &[]);
+    let all = text(&out.stdout);
+    assert!(out.status.success(), "{all}");
+    assert!(
+        all.contains(&format!(
+            "  kept       {} (not installed by install.sh: left alone)",
+            own.display()
+        )),
+        "{all}"
+    );
+    assert!(!all.contains("  fish: "), "{all}");
+    assert_eq!(read(&own), b"# mine\n");
+    ok(&s.install_default(&[], &base_path(), &[]));
+    assert_eq!(read(&own), b"# mine\n");
+
+    let out = s.install_default(&["--uninstall"], &base_path(), &[]);
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    assert_eq!(snapshot(&s.w.home, false), before);
+}
+
+#[test]
+fn the_default_install_twice_changes_nothing_and_uninstall_restores_home_byte_for_byte() {
+    let s = Setup::new("defaulttwice");
+    fs::write(s.gitconfig(), "[user]\n\tname = Someone\n").unwrap();
+    let before = snapshot(&s.w.home, false);
+    for shell in ["/bin/bash", "/usr/bin/zsh", "/usr/bin/fish"] {
+        let env = [("SHELL", Some(shell))];
+        ok(&s.install_default(&[], &base_path(), &env));
+        let first = snapshot(&s.w.home, true);
+        let out = s.install_default(&[], &base_path(), &env);
+        assert!(out.status.success(), "{}", text(&out.stdout));
+        assert!(text(&out.stdout).contains("already configured"));
+        assert_eq!(
+            snapshot(&s.w.home, true),
+            first,
+            "{shell}: second run changed HOME"
+        );
+
+        let out = s.install_default(&["--uninstall"], &base_path(), &env);
+        assert!(out.status.success(), "{}", text(&out.stdout));
+        let after = snapshot(&s.w.home, false);
+        assert_eq!(paths(&after), paths(&before), "{shell}");
+        assert_eq!(after, before, "{shell}: HOME not restored byte for byte");
+    }
+}
+
+#[test]
+fn man_and_git_help_find_the_page_with_the_default_prefix() {
+    let s = Setup::new("manpath");
+    let bin = s.local(".local/bin");
+    let page = s.local(".local/share/man/man1/git-credential-pat.1");
+    let path = format!("{}:{}", bin.display(), base_path());
+    let out = s.install_default(&[], &path, &[]);
+    let all = text(&out.stdout);
+    assert!(out.status.success(), "{all}");
+    assert!(page.is_file());
+    assert!(
+        all.contains(&format!(
+            "Man page: `man git-credential-pat` and `git help credential-pat` find it ({} is in man's search path when {} is on PATH).",
+            s.local(".local/share/man").display(),
+            bin.display()
+        )),
+        "{all}"
+    );
+    // With MANPATH unset, man derives ~/.local/share/man from ~/.local/bin on PATH.
+    let found = run(
+        s.command("man", &path)
+            .env_remove("MANPATH")
+            .args(["-w", "git-credential-pat"]),
+        b"",
+    );
+    assert!(
+        found.status.success(),
+        "man is needed (install man-db): {}",
+        text(&found.stderr)
+    );
+    assert_eq!(text(&found.stdout).trim(), page.display().to_string());
+    let shown = run(
+        s.command("git", &path)
+            .env_remove("MANPATH")
+            .env("MANPAGER", "cat")
+            .env("PAGER", "cat")
+            .env("MANWIDTH", "200")
+            .args(["help", "-m", "credential-pat"]),
+        b"",
+    );
+    assert!(
+        text(&shown.stdout)
+            .contains("git-credential-pat - a git credential helper for personal access tokens"),
+        "git help: {}{}",
+        text(&shown.stdout),
+        text(&shown.stderr)
+    );
+
+    // A MANPATH that leaves the directory out: the line that adds it, which then works.
+    let out = s.install_default(
+        &[],
+        &path,
+        &[
+            ("MANPATH", Some("/usr/share/man")),
+            ("SHELL", Some("/bin/bash")),
+        ],
+    );
+    let all = text(&out.stdout);
+    let lines = section(&all, "Man page: ");
+    let man_dir = s.local(".local/share/man");
+    assert_eq!(
+        lines,
+        [
+            &*format!(
+                "Man page: man does not find {} (MANPATH is set, and {} is not in its search path).",
+                page.display(),
+                man_dir.display()
+            ),
+            "  Add this line to ~/.bashrc (your shell: bash):",
+            &format!("    export MANPATH=\"{}:$MANPATH\"", man_dir.display()),
+        ],
+        "{all}"
+    );
+    let fix = lines[2];
+    let found = run(
+        s.command("sh", &path)
+            .env("MANPATH", "/usr/share/man")
+            .args(["-c", &format!("{}; man -w git-credential-pat", fix.trim())]),
+        b"",
+    );
+    assert_eq!(text(&found.stdout).trim(), page.display().to_string());
+}
