@@ -6,8 +6,8 @@
 //! - A new key is made in the thread keyring, given its permissions and timeout there, and
 //!   only then linked into `@u` (displacing a stale key of the same description): no other
 //!   process ever sees it half made, with the kernel's default permissions (which let only a
-//!   possessor read it). An existing key is updated in place, so a refused update (quota)
-//!   leaves the old payload.
+//!   possessor read it). An existing key is updated in place (`add_key` on `@u` with its
+//!   description), so a refused update (quota) leaves the old payload.
 //! - A key is removed by unlinking it from `@u`, which gives its quota back at once
 //!   (invalidating it first would keep 4 bytes of `@u`'s quota until the keyring is cleared),
 //!   then invalidated, in case something else linked it elsewhere.
@@ -173,23 +173,20 @@ pub(super) fn write(existing: Option<KeyId>, rec: &Record, now: u64) -> Result<(
         });
     }
     let timeout = timeout(rec.ttl_expires, now);
-    if let Some(id) = existing {
-        match sys::update(id, payload) {
-            // The update cleared the key's timeout; the permissions are set again in case
-            // the key was made by hand.
-            Ok(()) => {
-                return sys::set_perm(id, PERM)
-                    .and_then(|()| sys::set_timeout(id, timeout))
-                    .map_err(|e| failure("updating", e));
-            }
-            // It expired or was removed since it was read: make it anew.
-            Err(e) if vanished(&e) => {}
-            Err(e) => return Err(failure("updating", e)),
-        }
-    }
     let description = CString::new(description).map_err(|_| {
         Error::MemoryFailed("a key description holds a NUL byte (a bug): nothing was stored".into())
     })?;
+    if existing.is_some() {
+        // add_key finds the key by its description in @u and updates it in place, keeping
+        // its ID and permissions (KEYCTL_UPDATE would refuse a payload over a page). The
+        // update clears the timeout; the permissions are set again in case the key was made
+        // by hand.
+        let id = sys::add_key(&description, payload, USER_KEYRING)
+            .map_err(|e| failure("updating", e))?;
+        return sys::set_perm(id, PERM)
+            .and_then(|()| sys::set_timeout(id, timeout))
+            .map_err(|e| failure("updating", e));
+    }
     let id =
         sys::add_key(&description, payload, THREAD_KEYRING).map_err(|e| failure("creating", e))?;
     let staged = sys::set_perm(id, PERM)

@@ -44,8 +44,9 @@ fn keyctl_ints(op: u32, a: c_ulong, b: c_ulong) -> io::Result<c_long> {
     result(ret)
 }
 
-/// Creates a `user` key in `keyring` holding `payload` (or updates the one already there
-/// with that description) and returns its ID.
+/// Creates a `user` key in `keyring` holding `payload`, or updates the one already there
+/// with that description in place (same ID and permissions; the kernel clears its timeout),
+/// and returns its ID.
 pub fn add_key(description: &CStr, payload: &[u8], keyring: KeyId) -> io::Result<KeyId> {
     // SAFETY: "user" and `description` are NUL-terminated C strings and `payload` is a live
     // slice of `payload.len()` bytes, all borrowed for the duration of the call; the kernel
@@ -62,23 +63,6 @@ pub fn add_key(description: &CStr, payload: &[u8], keyring: KeyId) -> io::Result
         )
     };
     result(ret).map(|id| id as KeyId)
-}
-
-/// Replaces the payload of key `id` (`KEYCTL_UPDATE`). The kernel clears its timeout.
-pub fn update(id: KeyId, payload: &[u8]) -> io::Result<()> {
-    // SAFETY: `payload` is a live slice of `payload.len()` bytes borrowed for the call; the
-    // kernel only reads it.
-    #[expect(unsafe_code)]
-    let ret = unsafe {
-        libc::syscall(
-            libc::SYS_keyctl,
-            c_ulong::from(libc::KEYCTL_UPDATE),
-            arg(id),
-            payload.as_ptr(),
-            payload.len(),
-        )
-    };
-    result(ret).map(drop)
 }
 
 /// Reads key `id`'s payload (a keyring's: its key IDs) into `buf` (`KEYCTL_READ`). Returns
