@@ -152,9 +152,9 @@ fn read_payload(
     }
 }
 
-/// Writes `rec` into key `existing` (updated in place), or into a new key, with the kernel
-/// timeout its TTL deadline leaves at `now` (Unix seconds).
-pub(super) fn write(existing: Option<KeyId>, rec: &Record, now: u64) -> Result<(), Error> {
+/// Writes `rec` into its key, updated in place when it `exists`, else made anew, with the
+/// kernel timeout its TTL deadline leaves at `now` (Unix seconds).
+pub(super) fn write(exists: bool, rec: &Record, now: u64) -> Result<(), Error> {
     let line = format::encode(rec);
     let payload = &line[..line.len() - 1];
     let description = description(&rec.key);
@@ -176,7 +176,7 @@ pub(super) fn write(existing: Option<KeyId>, rec: &Record, now: u64) -> Result<(
     let description = CString::new(description).map_err(|_| {
         Error::MemoryFailed("a key description holds a NUL byte (a bug): nothing was stored".into())
     })?;
-    if existing.is_some() {
+    if exists {
         // add_key finds the key by its description in @u and updates it in place, keeping
         // its ID and permissions (KEYCTL_UPDATE would refuse a payload over a page). The
         // update clears the timeout; the permissions are set again in case the key was made

@@ -110,7 +110,7 @@ mod linux {
             {
                 continue;
             }
-            keys::write(existing.map(|l| l.id), &rec, now)?;
+            keys::write(existing.is_some(), &rec, now)?;
             changed = true;
         }
         for gone in old.into_values() {
