@@ -53,21 +53,28 @@ fn keyctl_ok(args: &[&str]) -> String {
 
 /// Fails the test unless it runs as root (to change uid, or read another uid's keys).
 fn require_root() {
-    // SAFETY: geteuid(2) takes no arguments, cannot fail and touches no memory of ours.
-    #[expect(unsafe_code)]
-    let euid = unsafe { libc::geteuid() };
     assert_eq!(
-        euid, 0,
+        euid(),
+        0,
         "this test needs root (to run the helper as another uid with setpriv): run it as root, as CI does"
     );
 }
 
-/// The uid running the tests.
+/// The uid running the tests, which owns the keys the helper makes.
 fn euid() -> u32 {
-    // SAFETY: as in `require_root`.
+    // SAFETY: geteuid(2) takes no arguments, cannot fail and touches no memory of ours.
     #[expect(unsafe_code)]
     unsafe {
         libc::geteuid()
+    }
+}
+
+/// The gid running the tests, which owns the keys too.
+fn egid() -> u32 {
+    // SAFETY: getegid(2) takes no arguments, cannot fail and touches no memory of ours.
+    #[expect(unsafe_code)]
+    unsafe {
+        libc::getegid()
     }
 }
 
@@ -274,7 +281,7 @@ fn store_get_erase_round_trip_through_the_user_keyring() {
     );
     assert_eq!(
         keyctl_ok(&["rdescribe", &key.id.to_string()]),
-        format!("user;{};{};003f0000;{desc}", euid(), unsafe_getegid())
+        format!("user;{};{};003f0000;{desc}", euid(), egid())
     );
     // The payload is the credential's line of the file format, without its LF.
     let payload = keyctl_ok(&["print", &key.id.to_string()]);
@@ -300,15 +307,6 @@ fn store_get_erase_round_trip_through_the_user_keyring() {
         !m.world.default_file().exists(),
         "the memory backend never creates the credentials file"
     );
-}
-
-/// The effective gid, which owns the keys too.
-fn unsafe_getegid() -> u32 {
-    // SAFETY: getegid(2) takes no arguments, cannot fail and touches no memory of ours.
-    #[expect(unsafe_code)]
-    unsafe {
-        libc::getegid()
-    }
 }
 
 #[test]
