@@ -161,7 +161,16 @@ pub fn store(chain: &mut Chain, req: &Request, ctx: &mut Ctx<'_>) -> Result<()> 
     let want = Want::of_store(req);
     let now = ctx.now.secs;
     let loaded = chain.load(Scope::Host(&host))?;
-    let mut change = |recs: &mut Vec<Record>| rules::store(recs, &new, &want, now);
+    // The memory backend re-arms the TTL on each successful use; only it stands alone in its
+    // chain, so the first store tells.
+    let restart = loaded
+        .first()
+        .is_some_and(|l| chain.backend(l.index).ttl_restarts_on_use());
+    let mut change = |recs: &mut Vec<Record>| {
+        let stored = rules::store(recs, &new, &want, now);
+        let restarted = restart && rules::restart_ttl(recs, &new, &want, now);
+        stored || restarted
+    };
     let serving = loaded.iter().find_map(|l| {
         let best = rules::select(&l.records, &want, now).best?;
         Some((l, l.records[best].same_token(&new)))

@@ -273,6 +273,21 @@ pub fn store(recs: &mut Vec<Record>, new: &Record, want: &Want, now: u64) -> boo
     upsert(recs, new.clone())
 }
 
+/// On a backend whose TTL restarts with each use (the memory backend, as git-credential-cache
+/// re-arms its timeout on every store): after [`store`], the credential that serves this very
+/// request with `new`'s token takes `new`'s TTL deadline (now + TTL; none with `--ttl=0`), so
+/// an identical re-store, which changes nothing else, still re-arms it (DESIGN §3, §4).
+/// Returns whether that changed anything.
+pub fn restart_ttl(recs: &mut [Record], new: &Record, want: &Want, now: u64) -> bool {
+    match select(recs, want, now).best {
+        Some(i) if recs[i].same_token(new) && recs[i].ttl_expires != new.ttl_expires => {
+            recs[i].ttl_expires = new.ttl_expires;
+            true
+        }
+        _ => false,
+    }
+}
+
 /// Puts `new` at its key: a different token replaces the one there, the same token is
 /// refreshed ([`refresh_same_token`]). Returns whether anything changed.
 pub fn upsert(recs: &mut Vec<Record>, new: Record) -> bool {
