@@ -207,6 +207,7 @@ mod tests {
             expires,
             ttl_expires: None,
             stored: Stamp::default(),
+            learned: Default::default(),
         }
     }
 
