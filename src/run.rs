@@ -23,7 +23,7 @@ pub fn run(mut p: Process<'_>) -> u8 {
 
 const USAGE: &str = "\
 usage: git-credential-pat [OPTIONS] <get|store|erase>
-       git-credential-pat [OPTIONS] <add|list|remove|prune|import|doctor> [ARGS]
+       git-credential-pat [OPTIONS] <add|list|remove|prune|import|doctor|verify|rotate> [ARGS]
 
 A git credential helper for personal access tokens.
 

@@ -735,3 +735,368 @@ fn git_approve_of_a_new_token_learns_its_expiry_and_fill_warns() {
     );
     assert_eq!(f.api.requests().len(), 1, "fill never connects");
 }
+
+// ---------------------------------------------------------------------------------------
+// add
+
+#[test]
+fn add_verifies_and_the_forges_login_fills_a_missing_username() {
+    let f = Forge::new("fg-add", "github");
+    let url = format!("https://{}", f.api.host());
+    let out = f.run(&["add", &url], "tok-gh\n");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let said = text(&out.stdout);
+    assert!(
+        said.contains(&format!(
+            "Stored the token for https://octo@{}",
+            f.api.host()
+        )),
+        "{said}"
+    );
+    assert!(
+        said.contains("confirmed it: login octo, scopes repo, read:org."),
+        "{said}"
+    );
+    let c = f.only();
+    assert_eq!(c["username"], "octo");
+    assert_eq!(c["login"], "octo");
+    assert!(c["expires_utc"].as_u64().is_some());
+    assert_eq!(f.api.requests(), ["GET /api/v3/user"]);
+}
+
+#[test]
+fn add_keeps_the_earlier_of_the_given_and_the_forges_expiry() {
+    let f = Forge::new("fg-add-exp", "github");
+    let url = format!("https://octo@{}", f.api.host());
+    let out = f.run(&["add", &url, "--expires-in=1d"], "tok-gh\n");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let e = f.only()["expires_utc"].as_u64().unwrap();
+    assert!(
+        e <= now() + 86_400,
+        "the given day is earlier than the forge's three"
+    );
+    let out = f.run(&["add", &url, "--expires-in=2w"], "tok-gh\n");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let e = f.only()["expires_utc"].as_u64().unwrap();
+    assert!(
+        e <= now() + 3 * 86_400,
+        "the forge's three days are earlier than two weeks"
+    );
+}
+
+#[test]
+fn add_of_a_rejected_token_stores_nothing() {
+    let f = Forge::new("fg-add-401", "github");
+    let url = format!("https://octo@{}", f.api.host());
+    let out = f.run(&["add", &url], "tok-revoked\n");
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("rejected the token") && err.contains("nothing was stored"),
+        "{err}"
+    );
+    assert!(!err.contains("tok-revoked"), "never the token: {err}");
+    assert!(f.listed().is_empty());
+}
+
+#[test]
+fn add_with_an_unknown_answer_stores_with_a_note() {
+    let f = Forge::new("fg-add-500", "gitlab");
+    f.api.answer(r#"{"status": 503}"#);
+    let url = format!("https://alice@{}", f.api.host());
+    let out = f.run(&["add", &url], "tok-gl\n");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("note: GitLab")
+            && err.contains("HTTP 503")
+            && err.contains("stored unchecked"),
+        "{err}"
+    );
+    assert_eq!(f.only()["username"], "alice");
+    assert_eq!(f.only()["login"], Value::Null);
+}
+
+#[test]
+fn add_refuses_a_username_the_forge_contradicts() {
+    let f = Forge::new("fg-add-who", "gitea");
+    let url = format!("https://mallory@{}", f.api.host());
+    let out = f.run(&["add", &url], "tok-tea\n");
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("the token belongs to 'teabag'")
+            && err.contains("not 'mallory'")
+            && err.contains("--username=teabag"),
+        "{err}"
+    );
+    assert!(f.listed().is_empty());
+    let out = f.run(&["add", &url.replace("mallory", "TeaBag")], "tok-tea\n");
+    assert!(
+        out.status.success(),
+        "logins compare without case: {}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn add_no_verify_never_connects() {
+    let f = Forge::new("fg-add-nov", "github");
+    let url = format!("https://octo@{}", f.api.host());
+    let out = f.run(&["add", &url, "--no-verify"], "tok-revoked\n");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(f.api.log().is_empty());
+    let out = f.run(
+        &["add", &format!("https://{}", f.api.host()), "--no-verify"],
+        "tok-gh\n",
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "no username without the forge: {}",
+        text(&out.stderr)
+    );
+    assert!(f.api.log().is_empty());
+    f.probe();
+}
+
+// ---------------------------------------------------------------------------------------
+// verify
+
+/// Stores `token` for `user` under the API's host without asking the forge.
+fn plant(f: &Forge, user: &str, token: &str) {
+    let url = format!("https://{user}@{}", f.api.host());
+    let out = f.run(&["add", &url, "--no-verify"], &format!("{token}\n"));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+#[test]
+fn verify_checks_every_token_of_a_known_forge_one_line_each() {
+    let f = Forge::new("fg-verify", "github");
+    plant(&f, "a", "tok-gh");
+    plant(&f, "b", "tok-revoked");
+    plant(&f, "c", "tok-fine");
+    let out = f.run(&["verify"], "");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a rejected token stays: {}",
+        text(&out.stderr)
+    );
+    let lines: Vec<String> = text(&out.stdout).lines().map(String::from).collect();
+    let host = f.api.host();
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert!(
+        lines[0].starts_with(&format!("valid     https://a@{host}  expires ")),
+        "{lines:?}"
+    );
+    assert!(
+        lines[0].ends_with("login octo, scopes repo, read:org"),
+        "{lines:?}"
+    );
+    assert_eq!(
+        lines[1],
+        format!("rejected  https://b@{host}  GitHub answered 401 (revoked or expired)")
+    );
+    assert_eq!(
+        lines[2],
+        format!("valid     https://c@{host}  no expiry, login octo, scopes not told")
+    );
+    assert!(
+        text(&out.stderr).contains("1 token rejected"),
+        "{}",
+        text(&out.stderr)
+    );
+    let listed = f.listed();
+    assert_eq!(listed[0]["login"], "octo", "recorded: {listed:?}");
+    assert!(listed[0]["expires_utc"].as_u64().is_some());
+    assert_eq!(listed[1]["login"], Value::Null);
+
+    // --json, then --remove-rejected.
+    f.api.answer(r#"{"status": 500}"#);
+    let out = f.run(&["verify", "--json"], "");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 3);
+    let mut keys: Vec<&String> = v[0].as_object().unwrap().keys().collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            "expires_utc",
+            "host",
+            "login",
+            "path",
+            "protocol",
+            "scopes",
+            "status",
+            "username"
+        ]
+    );
+    assert!(
+        v.as_array()
+            .unwrap()
+            .iter()
+            .all(|o| o["status"] == "unknown"),
+        "{v}"
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        f.listed()[0]["login"],
+        "octo",
+        "an unknown answer forgets nothing"
+    );
+
+    f.api.answer(&standard_answers());
+    let out = f.run(&["verify", "--remove-rejected", "--json"], "");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v[1]["status"], "rejected");
+    assert_eq!(v[0]["status"], "valid");
+    assert_eq!(v[0]["login"], "octo");
+    assert_eq!(v[0]["scopes"], serde_json::json!(["repo", "read:org"]));
+    let users: Vec<Value> = f.listed().iter().map(|c| c["username"].clone()).collect();
+    assert_eq!(users, ["a", "c"]);
+}
+
+#[test]
+fn verify_url_checks_only_that_hosts_tokens_and_never_unknown_hosts() {
+    let f = Forge::new("fg-verify-url", "gitlab");
+    plant(&f, "alice", "tok-gl");
+    let out = f.run(
+        &["add", "https://u@example.invalid", "--no-verify"],
+        "tok-x\n",
+    );
+    assert!(out.status.success());
+    let out = f.run(&["verify", &format!("https://{}", f.api.host())], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).lines().count(), 1);
+    let out = f.run(&["verify", "https://example.invalid"], "");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("is not a known forge"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = f.run(&["verify", "https://nothing.example"], "");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("no token is stored for"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(
+        f.api.requests(),
+        [
+            "GET /api/v4/personal_access_tokens/self",
+            "GET /api/v4/user"
+        ]
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// rotate
+
+#[test]
+fn rotate_on_gitlab_stores_the_new_token_with_the_old_lifetime() {
+    let f = Forge::new("fg-rotate", "gitlab");
+    plant(&f, "alice", "tok-gl");
+    let url = format!("https://alice@{}", f.api.host());
+    let out = f.run(&["rotate", &url], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let said = text(&out.stdout);
+    assert!(
+        said.starts_with(&format!(
+            "Rotated the token for https://alice@{}: GitLab issued a new one",
+            f.api.host()
+        )),
+        "{said}"
+    );
+    assert!(!said.contains("rotated-tok-gl"), "never the token: {said}");
+    // created 50 days ago, expires in 40 days: a lifetime of 90 days from today.
+    let expected = date(now() + 90 * 86_400);
+    let log = f.api.log();
+    let post = log.iter().find(|e| e["method"] == "POST").unwrap();
+    assert_eq!(post["path"], "/api/v4/personal_access_tokens/self/rotate");
+    assert_eq!(post["body"], format!("expires_at={expected}"));
+    assert_eq!(post["private_token"], "tok-gl");
+    let c = f.only();
+    assert_eq!(c["expires_utc"].as_u64(), Some(start_of(&expected)));
+    let got = f.run(
+        &["get"],
+        &format!("protocol=https\nhost={}\n", f.api.host()),
+    );
+    assert!(
+        text(&got.stdout).contains("password=rotated-tok-gl\n"),
+        "{}",
+        text(&got.stdout)
+    );
+}
+
+#[test]
+fn rotate_sends_the_expiry_asked_for() {
+    let f = Forge::new("fg-rotate-exp", "gitlab");
+    plant(&f, "alice", "tok-gl");
+    let day = date(now() + 20 * 86_400);
+    let url = format!("https://{}", f.api.host());
+    let out = f.run(&["rotate", &url, &format!("--expires={day}")], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let log = f.api.log();
+    assert_eq!(log.last().unwrap()["body"], format!("expires_at={day}"));
+    assert_eq!(f.only()["expires_utc"].as_u64(), Some(start_of(&day)));
+}
+
+#[test]
+fn a_refused_rotation_keeps_the_old_token() {
+    let f = Forge::new("fg-rotate-no", "gitlab");
+    let answers = standard_answers().replace(
+        r#""tok-gl": {"login": "alice","#,
+        r#""tok-gl": {"login": "alice", "rotate_status": 404,"#,
+    );
+    f.api.answer(&answers);
+    plant(&f, "alice", "tok-gl");
+    let out = f.run(&["rotate", &format!("https://{}", f.api.host())], "");
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("GitLab did not rotate the token")
+            && err.contains("HTTP 404")
+            && err.contains("still stored and works"),
+        "{err}"
+    );
+    let got = f.run(
+        &["get"],
+        &format!("protocol=https\nhost={}\n", f.api.host()),
+    );
+    assert!(text(&got.stdout).contains("password=tok-gl\n"));
+
+    // A forge that cannot be reached: nothing was sent, the old token stays.
+    f.api.answer(r#"{"status": 500}"#);
+    let out = f.run(&["rotate", &format!("https://{}", f.api.host())], "");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("nothing was rotated (HTTP 500)"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(f.only()["username"], "alice");
+}
+
+#[test]
+fn rotate_on_github_names_the_page_to_regenerate_the_token() {
+    let f = Forge::new("fg-rotate-gh", "github");
+    plant(&f, "octo", "tok-gh");
+    let out = f.run(&["rotate", &format!("https://{}", f.api.host())], "");
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert_eq!(err.lines().count(), 1);
+    assert!(
+        err.contains(&format!(
+            "GitHub has no API to rotate a token: regenerate it at https://{}/settings/tokens",
+            f.api.host()
+        )),
+        "{err}"
+    );
+    assert!(f.api.log().is_empty(), "nothing asked");
+}

@@ -660,7 +660,9 @@ fn doctor_reports_expired_tokens_and_scoped_tokens_without_paths() {
 #[test]
 fn every_command_has_help_and_the_tool_a_version() {
     let w = World::new("help");
-    for cmd in ["add", "list", "remove", "prune", "import", "doctor"] {
+    for cmd in [
+        "add", "list", "remove", "prune", "import", "doctor", "verify", "rotate",
+    ] {
         let out = w.run_helper(&[cmd, "--help"], "");
         assert_eq!(out.status.code(), Some(0));
         assert!(
