@@ -1100,3 +1100,23 @@ fn rotate_on_github_names_the_page_to_regenerate_the_token() {
     );
     assert!(f.api.log().is_empty(), "nothing asked");
 }
+
+#[test]
+fn doctor_names_tokens_of_a_known_forge_with_no_known_expiry() {
+    let f = Forge::new("fg-doctor", "github");
+    plant(&f, "octo", "tok-gh");
+    let note = format!(
+        "note    1 token on a known forge with no known expiry (https://octo@{}): 'git credential-pat verify' asks the forge",
+        f.api.host()
+    );
+    let out = f.run(&["doctor"], "");
+    assert!(text(&out.stdout).contains(&note), "{}", text(&out.stdout));
+    assert!(f.api.log().is_empty(), "doctor never asks the forge");
+    assert!(f.run(&["verify"], "").status.success());
+    let out = f.run(&["doctor"], "");
+    assert!(
+        !text(&out.stdout).contains("no known expiry"),
+        "{}",
+        text(&out.stdout)
+    );
+}
