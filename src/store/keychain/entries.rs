@@ -179,6 +179,7 @@ mod tests {
             expires: None,
             ttl_expires: None,
             stored: Stamp::default(),
+            learned: Default::default(),
         };
         let e = corrupt(&account(&rec.key), "unknown attribute");
         assert!(!format!("{e} {e:?}").contains("ghp_secret"));
