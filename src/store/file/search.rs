@@ -21,6 +21,60 @@ pub const MAX_LINE: usize = 1 << 20;
 
 const TOO_LONG: &str = "a line is longer than 1 MiB";
 
+/// Why [`Window::line`] could not give a line.
+enum WindowError {
+    Io(std::io::Error),
+    Corrupt(&'static str),
+}
+
+/// A run of lines read with positioned reads of at least 64 KiB each (not one read per
+/// line), in a buffer wiped when it is replaced or dropped.
+struct Window {
+    buf: Zeroizing<Vec<u8>>,
+    /// The file offset of `buf[0]`.
+    at: u64,
+}
+
+impl Window {
+    const CHUNK: usize = 64 * 1024;
+
+    fn new(at: u64) -> Window {
+        Window {
+            buf: Zeroizing::new(Vec::new()),
+            at,
+        }
+    }
+
+    /// The line starting at `pos` (≥ every earlier call's), without its LF.
+    fn line(&mut self, o: &Opened, pos: u64) -> Result<&[u8], WindowError> {
+        let mut want = Self::CHUNK;
+        loop {
+            let inside = pos >= self.at && pos <= self.at + self.buf.len() as u64;
+            if inside {
+                let rel = (pos - self.at) as usize;
+                if let Some(i) = self.buf[rel..].iter().position(|&b| b == b'\n') {
+                    return Ok(&self.buf[rel..rel + i]);
+                }
+                want = want.max((self.buf.len() - rel) * 2);
+            }
+            if want > MAX_LINE + Self::CHUNK {
+                return Err(WindowError::Corrupt(TOO_LONG));
+            }
+            let n = (want as u64).min(o.len - pos) as usize;
+            let got = read_at(&o.file, pos, n).map_err(WindowError::Io)?;
+            let complete = got.contains(&b'\n');
+            if !complete && got.len() < want {
+                return Err(WindowError::Corrupt("the last line has no newline"));
+            }
+            self.buf = got;
+            self.at = pos;
+            if !complete {
+                want *= 2;
+            }
+        }
+    }
+}
+
 impl FileStore {
     /// Reads the group of lines starting with `prefix`: the records and their byte range.
     pub(super) fn read_group(
@@ -30,26 +84,38 @@ impl FileStore {
     ) -> Result<(Vec<Record>, (u64, u64)), Error> {
         let start = self.lower_bound(o, prefix)?;
         let mut records: Vec<Record> = Vec::new();
+        let mut window = Window::new(start);
         let mut pos = start;
         let mut prev: Option<Zeroizing<Vec<u8>>> = None;
         while pos < o.len {
-            let line = self.line_at(o, pos)?;
+            let line = match window.line(o, pos) {
+                Ok(line) => line,
+                Err(reason) => return Err(self.read_failure(o, pos, reason)),
+            };
             if !line.starts_with(prefix) {
                 break;
             }
-            if prev.as_ref().is_some_and(|p| line[..] <= p[..]) {
+            if prev.as_ref().is_some_and(|p| line <= &p[..]) {
                 return Err(self.unsorted(o, pos));
             }
-            let rec = self.decode(o, pos, &line)?;
+            let rec = self.decode(o, pos, line)?;
             // Sorted lines keep one key's lines together: a duplicate is the previous one.
             if records.last().is_some_and(|r| r.key == rec.key) {
                 return Err(self.corrupt(o, pos, "duplicate credential"));
             }
             records.push(rec);
-            pos += line.len() as u64 + 1;
-            prev = Some(line);
+            let next = pos + line.len() as u64 + 1;
+            prev = Some(Zeroizing::new(line.to_vec()));
+            pos = next;
         }
         Ok((records, (start, pos)))
+    }
+
+    fn read_failure(&self, o: &Opened, pos: u64, why: WindowError) -> Error {
+        match why {
+            WindowError::Io(e) => self.io_err("read", &self.path)(e),
+            WindowError::Corrupt(reason) => self.corrupt(o, pos, reason),
+        }
     }
 
     /// Offset of the first line `>= prefix` (bytewise), or the end of the file.
