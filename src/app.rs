@@ -62,7 +62,9 @@ pub fn get(chain: &mut Chain, req: &Request, ctx: &mut Ctx<'_>) -> Result<Respon
     let want = Want::of_lookup(req);
     let now = ctx.now.secs;
     for index in 0..chain.len() {
-        let Some(records) = chain.load_one(index, Scope::Host(&host))? else {
+        // Only the credentials this request reaches are decoded (their secrets included).
+        let keep = |key: &Key| want.may_serve(key);
+        let Some(records) = chain.load_one_where(index, &host, &keep)? else {
             continue;
         };
         let sel = rules::select(&records, &want, now);

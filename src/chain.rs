@@ -209,6 +209,20 @@ impl Chain {
         }
     }
 
+    /// Loads `host`'s credentials whose key `keep` accepts from the store at `index`
+    /// ([`Store::load_host_where`]); `None` when it was passed over.
+    pub fn load_one_where(
+        &mut self,
+        index: usize,
+        host: &HostKey,
+        keep: &dyn Fn(&crate::key::Key) -> bool,
+    ) -> Result<Option<Vec<Record>>, store::Error> {
+        match self.stores[index].load_host_where(host, keep) {
+            Ok(records) => Ok(Some(records)),
+            Err(e) => self.passes_over(index, e).map(|()| None),
+        }
+    }
+
     /// Loads `scope` from every reachable store, in order, without a lock.
     pub fn load(&mut self, scope: Scope<'_>) -> Result<Vec<Loaded>, store::Error> {
         let mut out = Vec::with_capacity(self.stores.len());

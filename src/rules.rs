@@ -64,6 +64,17 @@ impl Want {
         }
     }
 
+    /// Whether the credential stored at `key` is one this request reaches (its user and
+    /// path): the filter a backend may apply before decoding secrets ([`select`] looks at
+    /// no other credential).
+    pub fn may_serve(&self, key: &Key) -> bool {
+        let user_ok = match &self.user {
+            User::Any => true,
+            User::Exactly(u) => key.username == *u,
+        };
+        user_ok && self.path_served_by(key.path.as_deref())
+    }
+
     /// Whether a credential stored with path `stored` serves this request's path:
     /// host-wide ones serve every request, a path `P` serves `P` and `P/...`; a request
     /// without a path, or one that climbs above the root, reaches host-wide ones only.

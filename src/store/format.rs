@@ -132,7 +132,15 @@ fn decode_scopes(value: &[u8]) -> Result<Vec<Vec<u8>>, Reason> {
 
 /// Decodes one line (without its LF).
 pub fn decode(line: &[u8]) -> Result<Record, Reason> {
-    let mut fields = line.split(|&b| b == b' ');
+    let (key, rest) = decode_key(line)?;
+    decode_rest(key, rest)
+}
+
+/// Decodes only the key of a line (its first three fields, no secret) and returns the rest
+/// of the line for [`decode_rest`]: lookups decode the secrets of the lines they may answer
+/// with, not of every line of a host.
+pub fn decode_key(line: &[u8]) -> Result<(Key, &[u8]), Reason> {
+    let mut fields = line.splitn(4, |&b| b == b' ');
     let origin = fields.next().ok_or("empty line")?;
     let sep = origin
         .windows(3)
@@ -160,6 +168,14 @@ pub fn decode(line: &[u8]) -> Result<Record, Reason> {
         path: path.map(|p| p.to_vec()),
         username: username.map(|u| u.to_vec()),
     };
+    Ok((key, fields.next().unwrap_or_default()))
+}
+
+/// Decodes the attributes that follow a line's key ([`decode_key`]).
+pub fn decode_rest(key: Key, rest: &[u8]) -> Result<Record, Reason> {
+    let fields = rest
+        .split(|&b| b == b' ')
+        .filter(|f| !rest.is_empty() || !f.is_empty());
     let mut rec = Record {
         key,
         password: None,

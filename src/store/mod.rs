@@ -57,6 +57,19 @@ pub trait Store {
     /// Every credential stored for `host` (all paths, all users).
     fn load_host(&self, host: &HostKey) -> Result<Vec<Record>, Error>;
 
+    /// [`Store::load_host`], keeping only the credentials whose key `keep` accepts. A backend
+    /// may skip decoding the others' secrets (the file does: a `get` on a host holding many
+    /// credentials decodes only those it may answer with).
+    fn load_host_where(
+        &self,
+        host: &HostKey,
+        keep: &dyn Fn(&crate::key::Key) -> bool,
+    ) -> Result<Vec<Record>, Error> {
+        let mut records = self.load_host(host)?;
+        records.retain(|r| keep(&r.key));
+        Ok(records)
+    }
+
     /// Loads `host`'s credentials, lets `update` change them, and if it returns `true`,
     /// replaces them atomically. Concurrent updates are serialised, never lost. Returns
     /// whether anything was written.

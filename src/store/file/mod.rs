@@ -210,10 +210,23 @@ impl Store for FileStore {
         }
     }
 
+    fn load_host_where(
+        &self,
+        host: &HostKey,
+        keep: &dyn Fn(&crate::key::Key) -> bool,
+    ) -> Result<Vec<Record>, Error> {
+        match self.open_checked()? {
+            None => Ok(Vec::new()),
+            Some(o) => Ok(self.read_group(&o, &format::group_prefix(host), keep)?.0),
+        }
+    }
+
     fn load_host(&self, host: &HostKey) -> Result<Vec<Record>, Error> {
         match self.open_checked()? {
             None => Ok(Vec::new()),
-            Some(o) => Ok(self.read_group(&o, &format::group_prefix(host))?.0),
+            Some(o) => Ok(self
+                .read_group(&o, &format::group_prefix(host), &|_| true)?
+                .0),
         }
     }
 
@@ -228,7 +241,7 @@ impl Store for FileStore {
         }
         let prefix = format::group_prefix(host);
         let (mut records, (start, end)) = match &opened {
-            Some(o) => self.read_group(o, &prefix)?,
+            Some(o) => self.read_group(o, &prefix, &|_| true)?,
             None => (Vec::new(), (0, 0)),
         };
         if !update(&mut records) {

@@ -81,12 +81,14 @@ impl FileStore {
         &self,
         o: &Opened,
         prefix: &[u8],
+        keep: &dyn Fn(&crate::key::Key) -> bool,
     ) -> Result<(Vec<Record>, (u64, u64)), Error> {
         let start = self.lower_bound(o, prefix)?;
         let mut records: Vec<Record> = Vec::new();
         let mut window = Window::new(start);
         let mut pos = start;
         let mut prev: Option<Zeroizing<Vec<u8>>> = None;
+        let mut prev_key: Option<crate::key::Key> = None;
         while pos < o.len {
             let line = match window.line(o, pos) {
                 Ok(line) => line,
@@ -98,12 +100,18 @@ impl FileStore {
             if prev.as_ref().is_some_and(|p| line <= &p[..]) {
                 return Err(self.unsorted(o, pos));
             }
-            let rec = self.decode(o, pos, line)?;
+            let (key, rest) =
+                format::decode_key(line).map_err(|r| self.decoding(o, pos, line, r))?;
             // Sorted lines keep one key's lines together: a duplicate is the previous one.
-            if records.last().is_some_and(|r| r.key == rec.key) {
+            if prev_key.as_ref() == Some(&key) {
                 return Err(self.corrupt(o, pos, "duplicate credential"));
             }
-            records.push(rec);
+            if keep(&key) {
+                let rec = format::decode_rest(key.clone(), rest)
+                    .map_err(|r| self.decoding(o, pos, line, r))?;
+                records.push(rec);
+            }
+            prev_key = Some(key);
             let next = pos + line.len() as u64 + 1;
             prev = Some(Zeroizing::new(line.to_vec()));
             pos = next;
@@ -147,17 +155,16 @@ impl FileStore {
         Ok(hi)
     }
 
-    /// Decodes the line at `pos`; a CR at its end means the file has CRLF endings.
-    fn decode(&self, o: &Opened, pos: u64, line: &[u8]) -> Result<Record, Error> {
-        format::decode(line).map_err(|reason| {
-            if line.last() == Some(&b'\r') {
-                Error::CrlfEndings {
-                    path: self.path.clone(),
-                }
-            } else {
-                self.corrupt(o, pos, reason)
+    /// The error for the line at `pos` that failed to decode for `reason`; a CR at its end
+    /// means the file has CRLF endings.
+    fn decoding(&self, o: &Opened, pos: u64, line: &[u8], reason: format::Reason) -> Error {
+        if line.last() == Some(&b'\r') {
+            Error::CrlfEndings {
+                path: self.path.clone(),
             }
-        })
+        } else {
+            self.corrupt(o, pos, reason)
+        }
     }
 
     /// The first line start at or after `pos` (pos > data_start).
