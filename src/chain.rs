@@ -125,7 +125,11 @@ impl Chain {
         match config.backend {
             BackendChoice::File => Chain::new(vec![file()], false),
             BackendChoice::Keychain => Chain::new(vec![keychain()], false),
-            BackendChoice::Auto => Chain::new(vec![keychain(), file()], true),
+            // A bus found without a Secret Service a moment ago is not asked again.
+            BackendChoice::Auto => {
+                let keychain = keychain_store(config).trusting_recent_absence();
+                Chain::new(vec![Box::new(keychain), file()], true)
+            }
         }
     }
 
