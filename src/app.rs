@@ -10,6 +10,7 @@ use crate::key::{HostKey, Key};
 use crate::protocol::{Request, Response};
 use crate::record::{Record, Stamp};
 use crate::rules::{self, Lapse, Rejected, Want};
+use crate::state::StateKey;
 use crate::time::{describe_remaining, format_datetime};
 use crate::warn::WarnState;
 
@@ -23,6 +24,8 @@ pub struct Ctx<'a> {
     pub warn: Option<u64>,
     /// Where warnings are remembered (once per 24 hours per token).
     pub warn_state: Option<WarnState>,
+    /// The key of the `state[]` proofs (git ≥ 2.46), if there is a data dir.
+    pub state_key: Option<StateKey>,
     /// Standard error: evictions, warnings, fallbacks.
     pub notices: &'a mut dyn Write,
 }
@@ -71,7 +74,18 @@ pub fn get(chain: &mut Chain, req: &Request, ctx: &mut Ctx<'_>) -> Result<Respon
         }
         if let Some(best) = sel.best {
             let rec = &records[best];
-            let answer = rules::answer(rec, want.authtype_capable, now)?;
+            let mut answer = rules::answer(rec, want.authtype_capable, now)?;
+            // A proof of what was served lets git's store-after-use skip the backend.
+            if req.has_state_capability()
+                && chain.identical_store_is_noop(index)
+                && let Some(state) = ctx
+                    .state_key
+                    .as_ref()
+                    .and_then(|k| k.seal(req, rec, want.authtype_capable, now))
+            {
+                answer.push("capability[]", b"state")?;
+                answer.push("state[]", &state)?;
+            }
             maybe_warn(rec, ctx);
             ctx.flush(chain);
             return Ok(answer);
@@ -158,6 +172,10 @@ pub fn store(chain: &mut Chain, req: &Request, ctx: &mut Ctx<'_>) -> Result<()> 
     let Some(new) = rules::incoming(req, ctx.now, ctx.ttl) else {
         return Ok(());
     };
+    // Exactly what our get answered for this request: nothing would change.
+    if ctx.state_key.as_ref().is_some_and(|k| k.proves(req)) {
+        return Ok(());
+    }
     let want = Want::of_store(req);
     let now = ctx.now.secs;
     let loaded = chain.load(Scope::Host(&host))?;

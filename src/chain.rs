@@ -180,6 +180,12 @@ impl Chain {
         }
     }
 
+    /// Whether storing exactly what the store at `index` served changes nothing there
+    /// (see [`Store::identical_store_is_noop`]).
+    pub fn identical_store_is_noop(&self, index: usize) -> bool {
+        self.stores[index].identical_store_is_noop()
+    }
+
     /// How many stores the chain has.
     pub fn len(&self) -> usize {
         self.stores.len()

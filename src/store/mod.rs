@@ -65,6 +65,14 @@ pub trait Store {
         Ok(())
     }
 
+    /// Whether storing exactly what `get` served from this store changes nothing in it. Only
+    /// then may `get` answer a `state[]` proof that lets that store skip the backend
+    /// ([`crate::state`]); a backend where such a store restarts something (a timeout that
+    /// each use renews) says `false`.
+    fn identical_store_is_noop(&self) -> bool {
+        true
+    }
+
     /// Whether the store holds anything yet (a file that exists); checked without waiting.
     fn exists(&self) -> bool {
         true
