@@ -39,11 +39,14 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HEADER = b"# git-credential-pat credentials v1\n"
 LARGE = 100_000
 
-OPS = ("get-hit", "get-miss", "store-new", "store-overwrite", "erase")
-MUTATING = frozenset({"store-new", "store-overwrite", "erase"})
-VERB = {"get-hit": "get", "get-miss": "get", "store-new": "store",
+OPS = ("get-hit", "store-identical", "get-miss", "store-new", "store-overwrite", "erase")
+# store-identical writes nothing in pat, but git-credential-store rewrites its file: restore both.
+MUTATING = frozenset({"store-identical", "store-new", "store-overwrite", "erase"})
+VERB = {"get-hit": "get", "store-identical": "store", "get-miss": "get", "store-new": "store",
         "store-overwrite": "store", "erase": "erase"}
-LABEL = {"get-hit": "get (hit)", "get-miss": "get (miss)", "store-new": "store (new key)",
+LABEL = {"get-hit": "get (hit)",
+         "store-identical": "store (identical to what get just served)",
+         "get-miss": "get (miss)", "store-new": "store (new key)",
          "store-overwrite": "store (overwrite)", "erase": "erase (with password)"}
 # Largest acceptable ratio pat/store, by (operation, size).
 RATIO_TARGETS = {
@@ -54,6 +57,8 @@ RATIO_TARGETS = {
     ("store-overwrite", LARGE): 0.25,
     ("erase", LARGE): 0.25,
 }
+# pat's store-identical median must not exceed pat's own get-hit median at the same size.
+IDENTICAL_VS = "get-hit"
 RSS_TARGET_KIB = 8 * 1024
 RSS_TARGET_SIZE = 10_000
 LOST_TARGET = (32, LARGE)  # (K, size) at which pat must lose nothing
@@ -500,14 +505,65 @@ def sanity(ds: Dataset, helpers: list[Helper], runner: Runner) -> None:
         raise BenchError("pat: the rewritten file is not sorted bytewise")
 
 
+# Fields of a get answer that git keeps and sends back on store, in the order git writes them
+# (credential_write); anything else in the answer is unexpected here.
+SERVED_FIELDS = ("username", "password", "oauth_refresh_token", "password_expiry_utc")
+
+
+def identical_stores(ds: Dataset, helpers: list[Helper], runner: Runner) -> tuple[dict, dict]:
+    """git's store after a successful fetch, per helper and hit: the get request's protocol and
+    host, then exactly the fields that helper's get answered, as `git credential approve` sends
+    them. Each is checked once against the generated data: the username and token written into
+    the file, and for pat the expiry written into the file (git sends it back too), nothing
+    else. Also reports whether one such store leaves each file untouched (same bytes, same
+    inode and mtime, i.e. not rewritten)."""
+    stores: dict[str, list[bytes]] = {h.name: [] for h in helpers}
+    for h in helpers:
+        for c in ds.hits:
+            res = runner.run(h.argv("get"), get_req(c))
+            a = answer(res.out)
+            expect(res.code == 0 and not res.err, h, f"get of {c.host} (identical-store setup) failed", res)
+            unexpected = sorted(set(a) - set(SERVED_FIELDS))
+            expect(not unexpected, h, f"get of {c.host} answered fields the identical store does "
+                   f"not model: {unexpected}", res)
+            served = req(protocol=c.protocol, host=c.host,
+                         **{k: a[k] for k in SERVED_FIELDS if k in a})
+            seeded = store_req(c)
+            if h.name == "pat" and c.expires is not None:
+                seeded += req(password_expiry_utc=str(c.expires))
+            expect(served == seeded, h, f"get of {c.host} did not serve exactly the credential "
+                   f"written into the file (username {a.get('username')!r} vs {c.username!r}, "
+                   f"token {'same' if a.get('password') == c.password else 'different'}, expiry "
+                   f"{a.get('password_expiry_utc')!r} vs "
+                   f"{str(c.expires) if h.name == 'pat' and c.expires else None!r}), so the "
+                   "identical store would not be identical", res)
+            stores[h.name].append(served)
+    untouched = {}
+    for h in helpers:
+        before = os.stat(h.file)
+        res = runner.run(h.argv("store"), stores[h.name][0])
+        after = os.stat(h.file)
+        with open(h.pristine, "rb") as f1, open(h.file, "rb") as f2:
+            same = f1.read() == f2.read()
+        h.restore()
+        expect(res.code == 0 and not res.err, h, "identical store (setup) failed", res)
+        untouched[h.name] = {"same_bytes": same,
+                             "rewritten": (before.st_ino, before.st_mtime_ns)
+                             != (after.st_ino, after.st_mtime_ns)}
+    return stores, untouched
+
+
 def time_ops(ds: Dataset, helpers: list[Helper], runner: Runner, rounds: int,
-             rng: random.Random) -> dict[str, dict[str, list[int]]]:
+             rng: random.Random, identical: dict[str, list[bytes]]) -> dict[str, dict[str, list[int]]]:
     samples = {op: {h.name: [] for h in helpers} for op in OPS}
 
-    def request(op: str, r: int) -> tuple[bytes, Cred | None]:
-        hit = ds.hits[r % len(ds.hits)]
+    def request(op: str, r: int) -> tuple[bytes | dict[str, bytes], Cred | None]:
+        i = r % len(ds.hits)
+        hit = ds.hits[i]
         if op == "get-hit":
             return get_req(hit), hit
+        if op == "store-identical":  # what this round's get served, per helper
+            return {name: reqs[i] for name, reqs in identical.items()}, None
         if op == "get-miss":
             return req(protocol="https", host=f"miss{r}.example.org"), None
         if op == "store-new":
@@ -527,16 +583,21 @@ def time_ops(ds: Dataset, helpers: list[Helper], runner: Runner, rounds: int,
             expect(res.out == b"", h, "get miss answered", res)
         return res.ns
 
+    def for_helper(stdin: bytes | dict[str, bytes], h: Helper) -> bytes:
+        return stdin[h.name] if isinstance(stdin, dict) else stdin
+
     for op in OPS:  # warm-up, untimed
         stdin, hit = request(op, rounds)
         for h in helpers:
-            one(h, op, stdin, hit)
+            one(h, op, for_helper(stdin, h), hit)
     for r in range(rounds):
         order = helpers if r % 2 == 0 else helpers[::-1]
         for op in OPS:
-            stdin, hit = request(op, r)  # the same request for both helpers
+            # The same request for both helpers; for the identical store, the same credential
+            # as served by each helper's own get (pat's answer also carries the expiry).
+            stdin, hit = request(op, r)
             for h in order:
-                samples[op][h.name].append(one(h, op, stdin, hit))
+                samples[op][h.name].append(one(h, op, for_helper(stdin, h), hit))
     return samples
 
 
@@ -764,11 +825,16 @@ def build_rows(report: dict) -> list[dict]:
             pat, store = s["pat_median_ms"], s["store_median_ms"]
             ratio = pat / store
             target = RATIO_TARGETS.get((op, size))
+            text = f"≤ {target}×" if target is not None else ""
+            met = "" if target is None else ("yes" if ratio <= target else "**no**")
+            if op == "store-identical":  # against pat's own get (hit), not against store
+                ref = size_block["ops"][IDENTICAL_VS]["pat_median_ms"]
+                text = f"≤ {LABEL[IDENTICAL_VS]} ({fmt_ms(ref)})"
+                # three decimals: the two medians are often within a few percent
+                met = f"{'yes' if pat <= ref else '**no**'} ({pat / ref:.3f}× get)"
             rows.append({
                 "operation": LABEL[op], "size": size, "pat": fmt_ms(pat), "store": fmt_ms(store),
-                "ratio": fmt_ratio(ratio),
-                "target": f"≤ {target}×" if target is not None else "",
-                "met": "" if target is None else ("yes" if ratio <= target else "**no**")})
+                "ratio": fmt_ratio(ratio), "target": text, "met": met})
     for c in report["concurrency"]:
         pat, store = c["pat"], c["store"]
         pat_ms, store_ms = ms(statistics.median(pat["wall_ns"])), ms(statistics.median(store["wall_ns"]))
@@ -849,6 +915,16 @@ def markdown(report: dict) -> str:
         lines.append(f"| {r['operation']} | {size} | {r['pat']} | {r['store']} | {r['ratio']} "
                      f"| {r['target']} | {r['met']} |")
     notes = []
+    for size_block in report["sizes"]:
+        u = size_block.get("identical_store_file")
+        if u:
+            def what(v: dict) -> str:
+                if not v["rewritten"]:
+                    return "left untouched"
+                return "rewritten" + (" (same bytes)" if v["same_bytes"] else " (bytes changed)")
+            notes.append(f"- store (identical) at {size_block['size']:,}, checked once before "
+                         "timing: the file was " + ", ".join(
+                             f"{what(v)} by {name}" for name, v in u.items()))
     for c in report["concurrency"]:
         for name in ("pat", "store"):
             if c[name]["errors"]:
@@ -961,14 +1037,20 @@ def main() -> int:
             if size in sizes:
                 n = large_rounds if size >= LARGE else rounds
                 log(f"size {size:,}: timing {len(OPS)} operations × {n} rounds")
-                samples = time_ops(ds, helpers, runner, n, rng)
-                report["sizes"].append({"size": size, "rounds": n, "ops": {
-                    op: {"pat_median_ms": ms(statistics.median(s["pat"])),
-                         "store_median_ms": ms(statistics.median(s["store"])),
-                         "median_of_ratios": statistics.median(
-                             a / b for a, b in zip(s["pat"], s["store"])),
-                         "pat_ns": s["pat"], "store_ns": s["store"]}
-                    for op, s in samples.items()}})
+                identical, untouched = identical_stores(ds, helpers, runner)
+                samples = time_ops(ds, helpers, runner, n, rng, identical)
+                ops = {op: {"pat_median_ms": ms(statistics.median(s["pat"])),
+                            "store_median_ms": ms(statistics.median(s["store"])),
+                            "median_of_ratios": statistics.median(
+                                a / b for a, b in zip(s["pat"], s["store"])),
+                            "pat_ns": s["pat"], "store_ns": s["store"]}
+                       for op, s in samples.items()}
+                same, ref = ops["store-identical"], ops[IDENTICAL_VS]
+                same["pat_vs_get_hit"] = same["pat_median_ms"] / ref["pat_median_ms"]
+                same["pat_vs_get_hit_median_of_ratios"] = statistics.median(
+                    a / b for a, b in zip(same["pat_ns"], ref["pat_ns"]))
+                report["sizes"].append({"size": size, "rounds": n, "ops": ops,
+                                        "identical_store_file": untouched})
             if size == rss_size:
                 log(f"size {size:,}: peak RSS and subprocess check")
                 report["rss"] = {"size": size, **peak_rss(ds, helpers, runner)}

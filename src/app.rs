@@ -77,7 +77,7 @@ pub fn get(chain: &mut Chain, req: &Request, ctx: &mut Ctx<'_>) -> Result<Respon
             let mut answer = rules::answer(rec, want.authtype_capable, now)?;
             // A proof of what was served lets git's store-after-use skip the backend.
             if req.has_state_capability()
-                && chain.identical_store_is_noop(index)
+                && !chain.backend(index).ttl_restarts_on_use()
                 && let Some(state) = ctx
                     .state_key
                     .as_ref()
@@ -172,14 +172,25 @@ pub fn store(chain: &mut Chain, req: &Request, ctx: &mut Ctx<'_>) -> Result<()> 
     let Some(new) = rules::incoming(req, ctx.now, ctx.ttl) else {
         return Ok(());
     };
-    // Exactly what our get answered for this request: nothing would change.
-    if ctx.state_key.as_ref().is_some_and(|k| k.proves(req)) {
+    // Exactly what our get answered for this request: nothing would change (unless a use
+    // restarts the TTL, as on the memory backend, whose get gives no state).
+    let restarts = (0..chain.len()).any(|i| chain.backend(i).ttl_restarts_on_use());
+    if !restarts && ctx.state_key.as_ref().is_some_and(|k| k.proves(req)) {
         return Ok(());
     }
     let want = Want::of_store(req);
     let now = ctx.now.secs;
     let loaded = chain.load(Scope::Host(&host))?;
-    let mut change = |recs: &mut Vec<Record>| rules::store(recs, &new, &want, now);
+    // The memory backend re-arms the TTL on each successful use; only it stands alone in its
+    // chain, so the first store tells.
+    let restart = loaded
+        .first()
+        .is_some_and(|l| chain.backend(l.index).ttl_restarts_on_use());
+    let mut change = |recs: &mut Vec<Record>| {
+        let stored = rules::store(recs, &new, &want, now);
+        let restarted = restart && rules::restart_ttl(recs, &new, &want, now);
+        stored || restarted
+    };
     let serving = loaded.iter().find_map(|l| {
         let best = rules::select(&l.records, &want, now).best?;
         Some((l, l.records[best].same_token(&new)))

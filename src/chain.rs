@@ -14,13 +14,14 @@
 //!   absent store. The change is then recomputed under the backend's lock on the records as
 //!   they are at that moment.
 //!
-//! A future backend (the kernel's memory) is one more [`Store`] in [`Chain::open`].
+//! `--backend=memory` is a chain of the kernel keyring alone: `auto` never picks it.
 
 use crate::config::{BackendChoice, Config};
 use crate::key::HostKey;
 use crate::record::Record;
 use crate::store::file::FileStore;
 use crate::store::keychain::KeychainStore;
+use crate::store::memory::MemoryStore;
 use crate::store::{self, Backend, Store};
 
 /// What a load or update covers: one protocol + host (git's actions, `add`, `remove`), or
@@ -125,6 +126,10 @@ impl Chain {
         match config.backend {
             BackendChoice::File => Chain::new(vec![file()], false),
             BackendChoice::Keychain => Chain::new(vec![keychain()], false),
+            BackendChoice::Memory => {
+                let memory = MemoryStore::new(lock_path(config, "memory.lock"));
+                Chain::new(vec![Box::new(memory)], false)
+            }
             // A bus found without a Secret Service a moment ago is not asked again.
             BackendChoice::Auto => {
                 let keychain = keychain_store(config).trusting_recent_absence();
@@ -178,12 +183,6 @@ impl Chain {
         } else {
             Err(e)
         }
-    }
-
-    /// Whether storing exactly what the store at `index` served changes nothing there
-    /// (see [`Store::identical_store_is_noop`]).
-    pub fn identical_store_is_noop(&self, index: usize) -> bool {
-        self.stores[index].identical_store_is_noop()
     }
 
     /// How many stores the chain has.
@@ -322,11 +321,17 @@ impl Chain {
 
 /// The keychain store, not connected yet; its writers lock `<data dir>/keychain.lock`.
 pub fn keychain_store(config: &Config) -> KeychainStore {
+    KeychainStore::new(lock_path(config, "keychain.lock"))
+}
+
+/// Where the writers of a backend that is not a file lock: `name` in the data dir (else
+/// beside the credentials file).
+fn lock_path(config: &Config, name: &str) -> std::path::PathBuf {
     let dir = config
         .data_dir
         .clone()
         .or_else(|| config.file.parent().map(Into::into));
-    KeychainStore::new(dir.unwrap_or_default().join("keychain.lock"))
+    dir.unwrap_or_default().join(name)
 }
 
 #[cfg(test)]

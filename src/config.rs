@@ -19,6 +19,8 @@ pub enum BackendChoice {
     Keychain,
     /// The plain-text file only.
     File,
+    /// The kernel's key retention service (Linux); never chosen by `auto`.
+    Memory,
 }
 
 /// Fully resolved settings.
@@ -38,6 +40,10 @@ pub struct Config {
 
 /// Default `--warn`: a week.
 pub const DEFAULT_WARN: u64 = 7 * 86_400;
+
+/// Default `--ttl` of the memory backend: git-credential-cache's default timeout, 15 minutes.
+/// The other backends have none.
+pub const DEFAULT_MEMORY_TTL: u64 = 900;
 
 impl Config {
     /// Resolves `options` over the environment (`env` looks a variable up) and defaults.
@@ -63,7 +69,7 @@ impl Config {
             &helper.ttl,
             ("--ttl", "GIT_CREDENTIAL_PAT_TTL"),
             &env,
-            None,
+            (backend == BackendChoice::Memory).then_some(DEFAULT_MEMORY_TTL),
         )?;
         let warn = duration(
             &options.warn,
@@ -125,8 +131,9 @@ fn backend_choice(
         Some((_, b)) if b == "auto" => Ok(BackendChoice::Auto),
         Some((_, b)) if b == "keychain" => Ok(BackendChoice::Keychain),
         Some((_, b)) if b == "file" => Ok(BackendChoice::File),
+        Some((_, b)) if b == "memory" => Ok(BackendChoice::Memory),
         Some((src, b)) => Err(UsageError(format!(
-            "invalid {src} value '{}': expected auto, keychain or file",
+            "invalid {src} value '{}': expected auto, keychain, file or memory",
             crate::display::escape(b.as_bytes())
         ))),
     }
@@ -239,6 +246,37 @@ mod tests {
         ]);
         let c = Config::resolve_with(&Options::default(), &env, &helper).unwrap();
         assert_eq!((c.ttl, c.file), (Some(3600), PathBuf::from("/env")));
+    }
+
+    #[test]
+    fn the_memory_backend_forgets_after_15_minutes_unless_told_otherwise() {
+        let memory = |ttl: Option<&str>| Options {
+            backend: Some("memory".into()),
+            ttl: ttl.map(Into::into),
+            ..Options::default()
+        };
+        let c = Config::resolve(&memory(None), &env_of(&[])).unwrap();
+        assert_eq!((c.backend, c.ttl), (BackendChoice::Memory, Some(900)));
+        assert_eq!(
+            Config::resolve(&memory(Some("0")), &env_of(&[]))
+                .unwrap()
+                .ttl,
+            None
+        );
+        assert_eq!(
+            Config::resolve(&memory(Some("1h")), &env_of(&[]))
+                .unwrap()
+                .ttl,
+            Some(3600)
+        );
+        let env = env_of(&[("GIT_CREDENTIAL_PAT_BACKEND", "memory")]);
+        let c = Config::resolve(&Options::default(), &env).unwrap();
+        assert_eq!((c.backend, c.ttl), (BackendChoice::Memory, Some(900)));
+        let file = Options {
+            backend: Some("file".into()),
+            ..Options::default()
+        };
+        assert_eq!(Config::resolve(&file, &env_of(&[])).unwrap().ttl, None);
     }
 
     #[test]

@@ -61,6 +61,11 @@ impl Problem {
             Problem::LooseMode { mode } => format!(
                 "{p} is accessible by group or others (mode {mode:04o}); refusing to use it: run chmod 600 {q}, and replace any token others may have read"
             ),
+            // A shared directory such as /tmp (sticky, world-writable) is never to be
+            // chmod-ed: the file belongs elsewhere.
+            Problem::DirWritable { mode } if mode & 0o1000 != 0 => format!(
+                "{p} is a shared directory (mode {mode:04o}), writable by others; refusing to keep credentials in it: point --file at a private directory, such as the default ~/.local/share/git-credential-pat/credentials"
+            ),
             Problem::DirWritable { mode } => format!(
                 "{p} is writable by group or others (mode {mode:04o}), so they could replace the credentials file; refusing to use it: run chmod 700 {q}, or use --file in a private directory"
             ),
@@ -238,6 +243,14 @@ mod tests {
             })
         );
         std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn a_shared_directory_is_never_to_be_chmod_ed() {
+        let m = Problem::DirWritable { mode: 0o1777 }.message(Path::new("/tmp"));
+        assert!(m.contains("shared directory") && !m.contains("chmod"), "{m}");
+        let m = Problem::DirWritable { mode: 0o775 }.message(Path::new("/x"));
+        assert!(m.contains("chmod 700 /x"), "{m}");
     }
 
     #[test]

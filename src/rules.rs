@@ -273,6 +273,21 @@ pub fn store(recs: &mut Vec<Record>, new: &Record, want: &Want, now: u64) -> boo
     upsert(recs, new.clone())
 }
 
+/// On a backend whose TTL restarts with each use (the memory backend, as git-credential-cache
+/// re-arms its timeout on every store): after [`store`], the credential that serves this very
+/// request with `new`'s token takes `new`'s TTL deadline (now + TTL; none with `--ttl=0`), so
+/// an identical re-store, which changes nothing else, still re-arms it (DESIGN §3, §4).
+/// Returns whether that changed anything.
+pub fn restart_ttl(recs: &mut [Record], new: &Record, want: &Want, now: u64) -> bool {
+    match select(recs, want, now).best {
+        Some(i) if recs[i].same_token(new) && recs[i].ttl_expires != new.ttl_expires => {
+            recs[i].ttl_expires = new.ttl_expires;
+            true
+        }
+        _ => false,
+    }
+}
+
 /// Puts `new` at its key: a different token replaces the one there, the same token is
 /// refreshed ([`refresh_same_token`]). Returns whether anything changed.
 pub fn upsert(recs: &mut Vec<Record>, new: Record) -> bool {
@@ -339,8 +354,10 @@ pub fn upsert_all(recs: &mut Vec<Record>, news: &[Record]) -> Upserted {
     done
 }
 
-/// [`retire`] for every record of `news` at once, in O(n + m): stale copies are found by
-/// key, and their per-repository copies through an index by host and user.
+/// [`retire`] for every record of `news` at once, in O(n + m) for distinct users: stale
+/// copies are found by key, and their per-repository copies through an index by host and
+/// user; a copy under several retired keys takes the new token of the most specific one
+/// (what retiring them one at a time, host-wide first, leaves).
 pub fn retire_all(recs: &mut Vec<Record>, news: &[Record]) -> bool {
     let at: HashMap<&Key, usize> = recs.iter().enumerate().map(|(i, r)| (&r.key, i)).collect();
     let mut retired: Vec<(usize, &Record)> = news
@@ -359,21 +376,31 @@ pub fn retire_all(recs: &mut Vec<Record>, news: &[Record]) -> bool {
             .or_default()
             .push(i);
     }
-    let mut rewrite: Vec<(usize, Record)> = Vec::new();
+    // A copy takes the new token of the most specific retired key it copies (as retiring
+    // them one at a time, host-wide first, would leave it).
+    let mut rewrite: HashMap<usize, (usize, &Record)> = HashMap::new();
     for &(i, new) in &retired {
+        // A key retired for the same token still counts: its copies keep that token.
         let old = &recs[i];
-        if old.same_token(new) {
-            continue;
-        }
+        let depth = key::specificity(old.key.path.as_deref());
         let peers = by_user
             .get(&(&old.key.host, old.key.username.as_deref()))
             .map_or(&[][..], Vec::as_slice);
         for &j in peers.iter().filter(|&&j| is_copy_of(&recs[j], old)) {
-            let key = recs[j].key.clone();
-            rewrite.push((j, Record { key, ..new.clone() }));
+            let entry = rewrite.entry(j).or_insert((depth, new));
+            if depth > entry.0 {
+                *entry = (depth, new);
+            }
         }
     }
     let gone: HashSet<usize> = retired.iter().map(|&(i, _)| i).collect();
+    let rewrite: Vec<(usize, Record)> = rewrite
+        .into_iter()
+        .map(|(j, (_, new))| {
+            let key = recs[j].key.clone();
+            (j, Record { key, ..new.clone() })
+        })
+        .collect();
     for (j, r) in rewrite {
         recs[j] = r;
     }

@@ -31,9 +31,12 @@ usage: git-credential-pat [OPTIONS] <get|store|erase>
 A git credential helper for personal access tokens.
 
 Options (also GIT_CREDENTIAL_PAT_BACKEND, _FILE, _TTL, _WARN):
-  --backend=auto|keychain|file  where tokens live (default: auto)
+  --backend=auto|keychain|file|memory
+                                where tokens live (default: auto; memory: the Linux kernel
+                                keyring, forgotten after the TTL or at reboot)
   --file=PATH                   the plain-text store (default: $XDG_DATA_HOME/git-credential-pat/credentials)
-  --ttl=DURATION                a credential expires this long after it is stored (default: off)
+  --ttl=DURATION                a credential expires this long after it is stored
+                                (default: off; on the memory backend 900s, re-armed by each store)
   --warn=DURATION               warn when a token handed to git expires within this (default: 7d)
   -h, --help                    show this help
   -V, --version                 show the version

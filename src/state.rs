@@ -31,6 +31,8 @@
 //!   one erased meanwhile stays erased.
 //! - A key file that cannot be read or made (a read-only home, a loose mode, a symlink) only
 //!   means no state[]: every store then takes the round trip.
+//! - The memory backend gets none: there each use (git's store) restarts the kernel's
+//!   timeout, so its store must reach it.
 
 use std::path::{Path, PathBuf};
 

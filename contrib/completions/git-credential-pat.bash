@@ -9,11 +9,11 @@ __git_credential_pat_words() {
 	local cur=$1 prev=$2 cmd=$3
 	local globals="--backend= --file= --ttl= --warn= --help --version"
 	case "$prev" in
-	--backend) __gcp_reply -W "auto keychain file" -- "$cur"; return ;;
+	--backend) __gcp_reply -W "auto keychain file memory" -- "$cur"; return ;;
 	--file) __gcp_reply -f -- "$cur"; return ;;
 	esac
 	case "$cur" in
-	--backend=*) __gcp_reply -W "auto keychain file" -- "${cur#--backend=}"; return ;;
+	--backend=*) __gcp_reply -W "auto keychain file memory" -- "${cur#--backend=}"; return ;;
 	esac
 	case "$cmd" in
 	"") __gcp_reply -W "add list remove prune import doctor $globals" -- "$cur" ;;

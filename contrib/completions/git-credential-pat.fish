@@ -7,7 +7,7 @@ complete -c git-credential-pat -n "not __fish_seen_subcommand_from $cmds" -a rem
 complete -c git-credential-pat -n "not __fish_seen_subcommand_from $cmds" -a prune -d 'remove expired credentials'
 complete -c git-credential-pat -n "not __fish_seen_subcommand_from $cmds" -a import -d 'import a git-credential-store file'
 complete -c git-credential-pat -n "not __fish_seen_subcommand_from $cmds" -a doctor -d 'check the setup'
-complete -c git-credential-pat -l backend -x -a 'auto keychain file' -d 'where tokens live'
+complete -c git-credential-pat -l backend -x -a 'auto keychain file memory' -d 'where tokens live'
 complete -c git-credential-pat -l file -r -F -d 'the plain-text store'
 complete -c git-credential-pat -l ttl -x -d 'expire credentials this long after storing'
 complete -c git-credential-pat -l warn -x -d 'warn when a token expires within this'

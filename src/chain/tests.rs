@@ -202,3 +202,82 @@ fn erase_reaches_every_store() {
     assert!(keychain.load_all().unwrap().is_empty());
     assert!(file.load_all().unwrap().is_empty());
 }
+
+/// Runs `store` of `lines` at `secs` with `--ttl` = `ttl`.
+fn store_at(chain: &mut Chain, lines: &str, secs: u64, ttl: Option<u64>) {
+    let req = Request::parse(lines.as_bytes()).unwrap();
+    let mut err = Vec::new();
+    let mut ctx = Ctx {
+        now: Stamp { secs, nanos: 0 },
+        ttl,
+        warn: None,
+        warn_state: None,
+        state_key: None,
+        notices: &mut err,
+    };
+    app::store(chain, &req, &mut ctx).unwrap();
+    assert!(err.is_empty(), "{}", String::from_utf8_lossy(&err));
+}
+
+#[test]
+fn an_identical_store_restarts_the_ttl_on_the_memory_backend_only() {
+    let later = NOW.secs + 600;
+    for (backend, restarts) in [(Backend::Memory, true), (Backend::File, false)] {
+        let store = Rc::new(HeapStore::new(backend));
+        let mut chain = Chain::new(vec![Box::new(store.clone())], false);
+        store_at(&mut chain, TOK, NOW.secs, Some(900));
+        store_at(&mut chain, TOK, later, Some(900));
+        let rec = &store.load_all().unwrap()[0];
+        let expected = if restarts { later } else { NOW.secs } + 900;
+        assert_eq!(rec.ttl_expires, Some(expected), "{backend:?}");
+        assert_eq!(rec.stored, NOW, "a re-store is not a newer token");
+        assert_eq!(store.writes(), 1 + usize::from(restarts), "{backend:?}");
+        // The same request again in the same second changes nothing at all.
+        store_at(&mut chain, TOK, later, Some(900));
+        assert_eq!(store.writes(), 1 + usize::from(restarts), "{backend:?}");
+    }
+    // --ttl=0 on the memory backend: the next use takes the deadline away.
+    let store = Rc::new(HeapStore::new(Backend::Memory));
+    let mut chain = Chain::new(vec![Box::new(store.clone())], false);
+    store_at(&mut chain, TOK, NOW.secs, Some(900));
+    store_at(&mut chain, TOK, later, None);
+    assert_eq!(store.load_all().unwrap()[0].ttl_expires, None);
+}
+
+#[test]
+fn a_restart_reaches_the_credential_that_serves_not_a_copy() {
+    let store = Rc::new(HeapStore::new(Backend::Memory));
+    let mut chain = Chain::new(vec![Box::new(store.clone())], false);
+    store_at(&mut chain, TOK, NOW.secs, Some(900));
+    let scoped = "protocol=https\nhost=h\npath=acme/tool.git\nusername=u\npassword=t\n";
+    store_at(&mut chain, scoped, NOW.secs + 60, Some(900));
+    let recs = store.load_all().unwrap();
+    assert_eq!(
+        recs.len(),
+        1,
+        "no per-repository copy of the host-wide token"
+    );
+    assert_eq!(recs[0].ttl_expires, Some(NOW.secs + 960));
+}
+
+#[test]
+fn auto_never_picks_the_memory_backend() {
+    let config = |backend| Config {
+        backend,
+        file: "/nonexistent/credentials".into(),
+        ttl: None,
+        warn: None,
+        data_dir: None,
+    };
+    let backends = |c: &Config| {
+        Chain::open(c)
+            .stores()
+            .map(|s| s.backend())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        backends(&config(BackendChoice::Auto)),
+        [Backend::Keychain, Backend::File]
+    );
+    assert_eq!(backends(&config(BackendChoice::Memory)), [Backend::Memory]);
+}

@@ -52,7 +52,7 @@ impl Args {
 
 /// The options every command takes, for `--help`.
 pub(super) const COMMON: &str = "\
-Options: --backend=auto|keychain|file, --file=PATH, --ttl=DURATION, --warn=DURATION
+Options: --backend=auto|keychain|file|memory, --file=PATH, --ttl=DURATION, --warn=DURATION
 (default: those of the credential.helper entry that names pat, then GIT_CREDENTIAL_PAT_*).";
 
 /// Parses `args` (those after the command word `name`) against `spec`, over the options

@@ -89,9 +89,14 @@ fn print_none_stored(s: &mut Session<'_, '_>) {
         .map(|st| st.backend().name())
         .collect::<Vec<_>>()
         .join(" or ");
+    // The file's path, or the memory backend's keyring; the keychain has no place to show.
+    let place = s
+        .chain
+        .stores()
+        .find_map(|st| st.location())
+        .unwrap_or_else(|| crate::display::escape_path(&s.config.file));
     s.err(&format!(
-        "no credentials stored (in the {where_} store: {})",
-        crate::display::escape_path(&s.config.file)
+        "no credentials stored (in the {where_} store: {place})"
     ));
 }
 

@@ -8,6 +8,7 @@ pub mod file;
 pub mod format;
 pub mod heap;
 pub mod keychain;
+pub mod memory;
 
 use std::path::PathBuf;
 
@@ -23,6 +24,8 @@ pub enum Backend {
     Keychain,
     /// The plain-text file.
     File,
+    /// The kernel's key retention service (Linux).
+    Memory,
 }
 
 impl Backend {
@@ -31,7 +34,14 @@ impl Backend {
         match self {
             Backend::Keychain => "keychain",
             Backend::File => "file",
+            Backend::Memory => "memory",
         }
+    }
+
+    /// Whether each successful use (git's `store` after a fetch) restarts a credential's TTL,
+    /// as git-credential-cache re-arms its timeout: the memory backend only (DESIGN §3, §4).
+    pub fn ttl_restarts_on_use(self) -> bool {
+        self == Backend::Memory
     }
 }
 
@@ -65,14 +75,6 @@ pub trait Store {
         Ok(())
     }
 
-    /// Whether storing exactly what `get` served from this store changes nothing in it. Only
-    /// then may `get` answer a `state[]` proof that lets that store skip the backend
-    /// ([`crate::state`]); a backend where such a store restarts something (a timeout that
-    /// each use renews) says `false`.
-    fn identical_store_is_noop(&self) -> bool {
-        true
-    }
-
     /// Whether the store holds anything yet (a file that exists); checked without waiting.
     fn exists(&self) -> bool {
         true
@@ -81,6 +83,62 @@ pub trait Store {
     /// Where the store is, for messages (the file's path).
     fn location(&self) -> Option<String> {
         None
+    }
+
+    /// How much of a limited capacity the store uses (the memory backend: the kernel's
+    /// per-user key quota), for `doctor`; `None` where there is no such limit or it cannot be
+    /// read.
+    fn quota(&self) -> Option<Quota> {
+        None
+    }
+}
+
+/// The kernel's key quota of one uid, as `/proc/key-users` shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Quota {
+    /// The uid it belongs to.
+    pub uid: u32,
+    /// Keys counted against it (every key and keyring of the uid, not only ours).
+    pub keys: u64,
+    /// The most keys it allows (`/proc/sys/kernel/keys/maxkeys`, or `root_maxkeys` for root).
+    pub max_keys: u64,
+    /// Bytes counted against it (descriptions and payloads).
+    pub bytes: u64,
+    /// The most bytes it allows (`/proc/sys/kernel/keys/maxbytes`, or `root_maxbytes`).
+    pub max_bytes: u64,
+}
+
+impl Quota {
+    /// The file that sets the byte limit for `uid`: root has limits of its own.
+    pub fn maxbytes_file(uid: u32) -> &'static str {
+        if uid == 0 {
+            "/proc/sys/kernel/keys/root_maxbytes"
+        } else {
+            "/proc/sys/kernel/keys/maxbytes"
+        }
+    }
+
+    /// The file that sets the key-count limit for `uid`.
+    pub fn maxkeys_file(uid: u32) -> &'static str {
+        if uid == 0 {
+            "/proc/sys/kernel/keys/root_maxkeys"
+        } else {
+            "/proc/sys/kernel/keys/maxkeys"
+        }
+    }
+
+    /// `keys` of `max_keys` keys and `bytes` of `max_bytes` bytes, in words.
+    pub fn usage(&self) -> String {
+        format!(
+            "{} of {} keys and {} of {} bytes in use",
+            self.keys, self.max_keys, self.bytes, self.max_bytes
+        )
+    }
+
+    /// Whether either limit is at least 80 % used.
+    pub fn nearly_full(&self) -> bool {
+        self.keys.saturating_mul(5) >= self.max_keys.saturating_mul(4)
+            || self.bytes.saturating_mul(5) >= self.max_bytes.saturating_mul(4)
     }
 }
 
@@ -189,6 +247,44 @@ pub enum Error {
         /// What is wrong with it.
         reason: &'static str,
     },
+    /// The kernel keyring cannot be used at all: not Linux, or the kernel refuses keyctl
+    /// (a container runtime's seccomp profile).
+    #[error("{0}")]
+    MemoryUnavailable(String),
+    /// The kernel's per-user key quota is used up; the credential was not stored, and
+    /// nothing stored earlier was lost.
+    #[error("{}", memory::quota_message(*uid, quota.as_ref()))]
+    MemoryQuota {
+        /// The uid whose quota is full.
+        uid: u32,
+        /// Its use and limits, when `/proc/key-users` could be read.
+        quota: Option<Quota>,
+    },
+    /// A credential does not fit in one kernel key (a fixed limit of the kernel).
+    #[error(
+        "the kernel keeps at most {limit} bytes in a key's {what}, and this credential needs {len}; nothing was stored: use --backend=file for it"
+    )]
+    MemoryTooLarge {
+        /// `payload` (the credential's line, token included) or `description` (its key).
+        what: &'static str,
+        /// How many bytes it needs.
+        len: usize,
+        /// The kernel's limit, formatted (`32,767`).
+        limit: &'static str,
+    },
+    /// The kernel refused or failed an operation on a key.
+    #[error("{0}")]
+    MemoryFailed(String),
+    /// One of our kernel keys cannot be decoded; nothing was changed.
+    #[error("{}", memory::corrupt_message(*id, entry, reason))]
+    MemoryCorrupt {
+        /// The key's serial number.
+        id: i32,
+        /// Its description (the credential's key, which holds no secret), escaped.
+        entry: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
 }
 
 impl Error {
@@ -197,6 +293,22 @@ impl Error {
     pub fn is_unreachable(&self) -> bool {
         matches!(self, Error::KeychainUnavailable(_))
     }
+}
+
+/// Takes the writers' lock of a backend that is not a file (`<data dir>/keychain.lock`,
+/// `memory.lock`), creating its directory (0700) first: bounded wait, as the file's lock.
+pub(crate) fn writers_lock(path: &std::path::Path) -> Result<std::fs::File, Error> {
+    if let Some(dir) = path.parent()
+        && !dir.as_os_str().is_empty()
+        && !dir.exists()
+    {
+        crate::fsio::create_private_dir(dir).map_err(|source| Error::Io {
+            op: "create directory",
+            path: dir.to_path_buf(),
+            source,
+        })?;
+    }
+    file::lock_exclusive(path)
 }
 
 fn insecure_message(path: &std::path::Path, problem: &Problem) -> String {

@@ -80,7 +80,7 @@ fn bash_completion_offers_commands_and_flags() {
             "prune",
             "--expires= --expires-in=",
             "--json",
-            "auto keychain file"
+            "auto keychain file memory"
         ]
     );
 }

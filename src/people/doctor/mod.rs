@@ -15,6 +15,7 @@ use crate::error::Result;
 use crate::gitconfig;
 use crate::key::HostKey;
 use crate::record::Record;
+use crate::store::Quota;
 use crate::time::format_datetime;
 use finding::{Finding, Level};
 
@@ -137,8 +138,29 @@ fn stores(s: &Session<'_, '_>, findings: &mut Vec<Finding>) -> Vec<Record> {
             }
             Err(e) => findings.push(Finding::problem(e.to_string())),
         }
+        if let Some(q) = st.quota() {
+            findings.push(quota(&q));
+        }
     }
     records
+}
+
+/// The kernel's key quota that the memory backend lives in: a note when it is nearly full.
+fn quota(q: &Quota) -> Finding {
+    let line = format!(
+        "the kernel's key quota for uid {} has {} (limits: {} and {})",
+        q.uid,
+        q.usage(),
+        Quota::maxkeys_file(q.uid),
+        Quota::maxbytes_file(q.uid)
+    );
+    if q.nearly_full() {
+        Finding::note(format!(
+            "{line}: nearly full, so new tokens may be refused; remove tokens you no longer need, or raise the limits"
+        ))
+    } else {
+        Finding::ok(line)
+    }
 }
 
 /// Expired tokens not yet pruned, and tokens that expire within the `--warn` window.
@@ -220,6 +242,28 @@ mod tests {
             ttl_expires: None,
             stored: Stamp::default(),
         }
+    }
+
+    #[test]
+    fn a_nearly_full_key_quota_is_a_note() {
+        let q = Quota {
+            uid: 1000,
+            keys: 5,
+            max_keys: 200,
+            bytes: 1_000,
+            max_bytes: 20_000,
+        };
+        assert_eq!(
+            quota(&q),
+            Finding::ok(
+                "the kernel's key quota for uid 1000 has 5 of 200 keys and 1000 of 20000 bytes in use (limits: /proc/sys/kernel/keys/maxkeys and /proc/sys/kernel/keys/maxbytes)"
+            )
+        );
+        let full = quota(&Quota { bytes: 16_000, ..q });
+        assert_eq!(full.level, Level::Note);
+        assert!(full.message.contains("nearly full"), "{full:?}");
+        let root = quota(&Quota { uid: 0, ..q });
+        assert!(root.message.contains("/proc/sys/kernel/keys/root_maxbytes"));
     }
 
     #[test]

@@ -46,11 +46,9 @@ use std::sync::OnceLock;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-use super::file::lock_exclusive;
 use super::format::{self, Reason};
-use super::{Backend, Error, Store, Update};
+use super::{Backend, Error, Store, Update, writers_lock};
 use crate::display::escape;
-use crate::fsio::create_private_dir;
 use crate::key::{HostKey, Key};
 use crate::record::Record;
 #[cfg(not(all(
@@ -163,17 +161,7 @@ impl KeychainStore {
     }
 
     fn lock(&self) -> Result<File, Error> {
-        if let Some(dir) = self.lock_path.parent()
-            && !dir.as_os_str().is_empty()
-            && !dir.exists()
-        {
-            create_private_dir(dir).map_err(|source| Error::Io {
-                op: "create directory",
-                path: dir.to_path_buf(),
-                source,
-            })?;
-        }
-        lock_exclusive(&self.lock_path)
+        writers_lock(&self.lock_path)
     }
 
     /// Writes the credentials of `new` that are new or changed, then removes those of `old`
