@@ -8,7 +8,7 @@ use crate::display::{escape, shell_quote};
 use crate::error::{Error, Result};
 use crate::key::{HostKey, Key};
 use crate::protocol::{Request, Response};
-use crate::record::{Record, Stamp};
+use crate::record::{Learned, Record, Stamp};
 use crate::rules::{self, Lapse, Rejected, Want};
 use crate::state::StateKey;
 use crate::time::{describe_remaining, format_datetime};
@@ -148,7 +148,7 @@ fn maybe_warn(rec: &Record, ctx: &mut Ctx<'_>) {
 
 /// `git credential-pat add URL [--username=USER]` for `key`, as shown to people: each variable
 /// word escaped, then shell-quoted.
-fn add_command(key: &Key) -> String {
+pub fn add_command(key: &Key) -> String {
     let url = Key {
         username: None,
         ..key.clone()
@@ -168,6 +168,22 @@ fn add_command(key: &Key) -> String {
 /// the primary store and later stores' stale copies are retired. Nothing to change: no
 /// lock, no file.
 pub fn store(chain: &mut Chain, req: &Request, ctx: &mut Ctx<'_>) -> Result<()> {
+    store_then_learn(chain, req, ctx, &mut |_| None)
+}
+
+/// What the forge says about a token: its expiry, if it tells one, and the rest.
+pub type Learn<'a> = dyn FnMut(&Record) -> Option<(Option<u64>, Learned)> + 'a;
+
+/// [`store`], then, for a token no store held before ([`rules::unseen`]), what `learn` finds
+/// out about it from its forge (DESIGN §8), recorded on that credential only if it still
+/// holds the same token. The token is stored first: nothing learned, or learned late, can
+/// lose it, and a forge that does not answer costs only the time `learn` allows itself.
+pub fn store_then_learn(
+    chain: &mut Chain,
+    req: &Request,
+    ctx: &mut Ctx<'_>,
+    learn: &mut Learn<'_>,
+) -> Result<()> {
     let host = host_key(req, "store", "stored")?;
     let Some(new) = rules::incoming(req, ctx.now, ctx.ttl) else {
         return Ok(());
@@ -181,6 +197,7 @@ pub fn store(chain: &mut Chain, req: &Request, ctx: &mut Ctx<'_>) -> Result<()> 
     let want = Want::of_store(req);
     let now = ctx.now.secs;
     let loaded = chain.load(Scope::Host(&host))?;
+    let unseen = loaded.iter().all(|l| rules::unseen(&l.records, &new));
     // The memory backend re-arms the TTL on each successful use; only it stands alone in its
     // chain, so the first store tells.
     let restart = loaded
@@ -199,7 +216,18 @@ pub fn store(chain: &mut Chain, req: &Request, ctx: &mut Ctx<'_>) -> Result<()> 
         chain.apply(l.index, Scope::Host(&host), &l.records, &mut change)?;
     } else {
         let mut retire = |recs: &mut Vec<Record>| rules::retire(recs, &new);
-        chain.write_primary(Scope::Host(&host), &loaded, &mut change, &mut retire)?;
+        let primary = chain.write_primary(Scope::Host(&host), &loaded, &mut change, &mut retire)?;
+        if let (true, Some(index)) = (unseen, primary) {
+            ctx.flush(chain);
+            if let Some((expires, learned)) = learn(&new) {
+                // Best effort: the token is stored; what its forge said is only an extra.
+                if let Ok(Some(records)) = chain.load_one(index, Scope::Host(&host)) {
+                    let _ = chain.apply(index, Scope::Host(&host), &records, &mut |recs| {
+                        rules::confirm(recs, &new, expires, &learned)
+                    });
+                }
+            }
+        }
     }
     ctx.flush(chain);
     Ok(())

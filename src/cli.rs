@@ -75,7 +75,9 @@ pub struct Invocation {
 pub struct UsageError(pub String);
 
 /// The names of the people's commands.
-pub const PEOPLE_COMMANDS: &[&str] = &["add", "list", "remove", "prune", "import", "doctor"];
+pub const PEOPLE_COMMANDS: &[&str] = &[
+    "add", "list", "remove", "prune", "import", "doctor", "verify", "rotate",
+];
 
 /// Parses the arguments after the program name.
 pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Invocation, UsageError> {

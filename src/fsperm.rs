@@ -248,7 +248,10 @@ mod tests {
     #[test]
     fn a_shared_directory_is_never_to_be_chmod_ed() {
         let m = Problem::DirWritable { mode: 0o1777 }.message(Path::new("/tmp"));
-        assert!(m.contains("shared directory") && !m.contains("chmod"), "{m}");
+        assert!(
+            m.contains("shared directory") && !m.contains("chmod"),
+            "{m}"
+        );
         let m = Problem::DirWritable { mode: 0o775 }.message(Path::new("/x"));
         assert!(m.contains("chmod 700 /x"), "{m}");
     }

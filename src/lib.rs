@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod display;
 pub mod error;
+pub mod forge;
 pub mod fsio;
 pub mod fsperm;
 pub mod gitconfig;

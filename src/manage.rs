@@ -134,3 +134,43 @@ pub fn which(chain: &mut Chain, req: &crate::protocol::Request, now: u64) -> Res
     }
     Ok(out)
 }
+
+/// `verify`: records what the forge said about `rec`'s token (its expiry when it told one)
+/// on the credential at `rec`'s key in `backend`'s store, if that still holds the same token
+/// ([`rules::confirm`]). Returns whether anything was written.
+pub fn confirm(
+    chain: &mut Chain,
+    rec: &Record,
+    backend: Backend,
+    expires: Option<u64>,
+    learned: &crate::record::Learned,
+) -> Result<bool, Error> {
+    on_backend(chain, rec, backend, &mut |recs| {
+        rules::confirm(recs, rec, expires, learned)
+    })
+}
+
+/// `verify --remove-rejected`, `rotate`: removes `rec`'s token, and its per-repository
+/// copies, from `backend`'s store, if the credential at its key still holds it
+/// ([`rules::forget_token`]). Returns whether anything was removed.
+pub fn forget(chain: &mut Chain, rec: &Record, backend: Backend) -> Result<bool, Error> {
+    on_backend(chain, rec, backend, &mut |recs| {
+        !rules::forget_token(recs, rec).is_empty()
+    })
+}
+
+/// Applies `change` to `rec`'s host in the store of `backend`, if it is reachable.
+fn on_backend(
+    chain: &mut Chain,
+    rec: &Record,
+    backend: Backend,
+    change: &mut dyn FnMut(&mut Vec<Record>) -> bool,
+) -> Result<bool, Error> {
+    let scope = Scope::Host(&rec.key.host);
+    for l in chain.load(scope)? {
+        if chain.backend(l.index) == backend {
+            return chain.apply(l.index, scope, &l.records, change);
+        }
+    }
+    Ok(false)
+}

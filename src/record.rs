@@ -47,6 +47,29 @@ pub struct Record {
     pub ttl_expires: Option<u64>,
     /// When this token was stored (an identical re-store or an expiry update keeps it).
     pub stored: Stamp,
+    /// What the forge that issued the token said about it (DESIGN §8).
+    pub learned: Learned,
+}
+
+/// What the forge that issued a token says about it (DESIGN §8). Nothing here is secret:
+/// `list` and `verify` show it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Learned {
+    /// The forge's account name for the token (GitHub's and Gitea's `login`, GitLab's
+    /// `username`).
+    pub login: Option<Vec<u8>>,
+    /// The token's scopes; `None` when the forge does not say (a fine-grained GitHub token,
+    /// Gitea), empty when it says there are none.
+    pub scopes: Option<Vec<Vec<u8>>>,
+    /// When the forge last confirmed the token, Unix seconds (UTC).
+    pub verified: Option<u64>,
+}
+
+impl Learned {
+    /// Whether the forge has said anything at all.
+    pub fn is_empty(&self) -> bool {
+        *self == Learned::default()
+    }
 }
 
 impl Record {
@@ -67,6 +90,7 @@ impl Record {
             && self.expires == other.expires
             && self.ttl_expires == other.ttl_expires
             && self.stored == other.stored
+            && self.learned == other.learned
     }
 
     /// The credential's expiry (Unix seconds): the earliest of the token's own expiry and

@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::key::{self, HostKey, Key, ReqPath};
 use crate::protocol::{Request, Response, UnwritableValue};
-use crate::record::{Record, Stamp};
+use crate::record::{Learned, Record, Stamp};
 use crate::secret::Secret;
 
 /// Which usernames a request reaches.
@@ -233,14 +233,20 @@ pub fn incoming(req: &Request, now: Stamp, ttl: Option<u64>) -> Option<Record> {
         expires: req.password_expiry_utc,
         ttl_expires: ttl_deadline(ttl, now),
         stored: now,
+        learned: Default::default(),
     })
 }
 
 /// Refreshes `old`, which holds the same token as `new`, with what `new` brings: its own
-/// expiry when git sent one, its refresh token when it carries one. The stored time and the
-/// TTL deadline stay (an identical re-store is not newer). Returns whether anything changed.
+/// expiry when git sent one, its refresh token when it carries one, what its forge just said
+/// about it (`add` verifies; git's store never carries that). The stored time and the TTL
+/// deadline stay (an identical re-store is not newer). Returns whether anything changed.
 fn refresh_same_token(old: &mut Record, new: &Record) -> bool {
     let mut changed = false;
+    if new.learned.verified.is_some() && new.learned != old.learned {
+        old.learned = new.learned.clone();
+        changed = true;
+    }
     if new.expires.is_some() && new.expires != old.expires {
         old.expires = new.expires;
         changed = true;
@@ -410,6 +416,51 @@ pub fn retire_all(recs: &mut Vec<Record>, news: &[Record]) -> bool {
         !gone.contains(&(i - 1))
     });
     true
+}
+
+/// Whether `new`'s token is one none of `recs` (one store's credentials of its host) holds:
+/// a `store` of it writes a token the helper has not seen before, the only store that asks
+/// the token's forge about it (DESIGN §8). An identical re-store, or a token already kept
+/// under another path or user, is not new.
+pub fn unseen(recs: &[Record], new: &Record) -> bool {
+    !recs.iter().any(|r| r.same_token(new))
+}
+
+/// Records what the forge said about `rec`'s token (`expires`: its expiry, when the forge
+/// told one) on the credential at `rec`'s key, if that still holds the same token: never on
+/// a token another process stored meanwhile. Like an expiry update, it does not make the
+/// credential newer. Returns whether anything changed.
+pub fn confirm(recs: &mut [Record], rec: &Record, expires: Option<u64>, learned: &Learned) -> bool {
+    let Some(r) = recs
+        .iter_mut()
+        .find(|r| r.key == rec.key && r.same_token(rec))
+    else {
+        return false;
+    };
+    let before = (r.expires, r.learned.clone());
+    if expires.is_some() {
+        r.expires = expires;
+    }
+    r.learned = learned.clone();
+    before != (r.expires, r.learned.clone())
+}
+
+/// Removes the credential at `rec`'s key if it still holds `rec`'s token (one its forge
+/// rejected), with that token's per-repository copies (see [`is_copy_of`]). Returns what it
+/// removed.
+pub fn forget_token(recs: &mut Vec<Record>, rec: &Record) -> Vec<Record> {
+    let Some(target) = recs
+        .iter()
+        .find(|r| r.key == rec.key && r.same_token(rec))
+        .cloned()
+    else {
+        return Vec::new();
+    };
+    let (gone, kept): (Vec<Record>, Vec<Record>) = std::mem::take(recs)
+        .into_iter()
+        .partition(|r| r.key == target.key || is_copy_of(r, &target));
+    *recs = kept;
+    gone
 }
 
 /// What an `erase` request names besides its [`Want`]: the rejected secrets.

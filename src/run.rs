@@ -26,7 +26,7 @@ pub fn run(mut p: Process<'_>) -> u8 {
 
 const USAGE: &str = "\
 usage: git-credential-pat [OPTIONS] <get|store|erase>
-       git-credential-pat [OPTIONS] <add|list|remove|prune|import|doctor> [ARGS]
+       git-credential-pat [OPTIONS] <add|list|remove|prune|import|doctor|verify|rotate> [ARGS]
 
 A git credential helper for personal access tokens.
 
@@ -130,7 +130,13 @@ fn git_action(p: &mut Process<'_>, action: GitAction, config: &Config) -> Result
             let answer = app::get(&mut chain, &req, &mut ctx)?;
             answer.write_to(p.stdout).map_err(Error::Stdout)?;
         }
-        GitAction::Store => app::store(&mut chain, &req, &mut ctx)?,
+        GitAction::Store => {
+            // A token no store held before: its forge may say when it expires (DESIGN §8).
+            let env = p.env;
+            let now = p.now.secs;
+            let mut learn = |rec: &_| crate::forge::learn_on_store(rec, env, now);
+            app::store_then_learn(&mut chain, &req, &mut ctx, &mut learn)?;
+        }
         GitAction::Erase => app::erase(&mut chain, &req, &mut ctx)?,
     }
     Ok(0)

@@ -257,6 +257,7 @@ mod tests {
                 secs: 1_700_000_000,
                 nanos: 5,
             },
+            learned: Default::default(),
         }
     }
 

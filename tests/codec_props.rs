@@ -75,6 +75,7 @@ proptest! {
             expires,
             ttl_expires: ttl,
             stored: Stamp { secs, nanos },
+            learned: Default::default(),
         };
         let line = encode(&rec);
         prop_assert_eq!(line.last(), Some(&b'\n'));

@@ -224,6 +224,45 @@ fn expiry_refresh_token_and_authtype_survive_the_keychain() {
     assert_eq!(k.ss.items_on(h).len(), 2);
 }
 
+/// What a forge said about a token (login, scopes, when it confirmed it) is part of the line
+/// the keychain holds: it is read back, and kept when git's store updates the expiry.
+#[test]
+fn what_the_forge_said_survives_the_keychain() {
+    let k = Kc::new("learned");
+    let h = "learned.example";
+    let account = format!("https://{h} / @u");
+    k.ss.put_raw(
+        h,
+        &account,
+        &format!("{account} stored=1764000000.000000000 login=Octo%20Cat scopes=repo,read:org verified=1764000100 password=tok"),
+    );
+    let list = || {
+        let out = common::run(
+            k.ss.helper(&k.world)
+                .args(["--backend=keychain", "list", "--json"]),
+            b"",
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    let shown = list();
+    assert!(
+        shown.contains(
+            r#""login": "Octo Cat", "scopes": ["repo", "read:org"], "verified_utc": 1764000100}"#
+        ),
+        "{shown}"
+    );
+    k.store(&format!(
+        "protocol=https\nhost={h}\nusername=u\npassword=tok\npassword_expiry_utc=4000000000\n"
+    ));
+    let secret = k.lookup(&account);
+    assert!(
+        secret.ends_with(" expires=4000000000 login=Octo%20Cat scopes=repo,read:org verified=1764000100 password=tok"),
+        "{secret:?}"
+    );
+    assert!(list().contains(r#""login": "Octo Cat""#));
+}
+
 #[test]
 fn storing_the_same_again_writes_nothing() {
     let k = Kc::new("idempotent");

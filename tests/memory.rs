@@ -2,14 +2,17 @@
 //! `--backend=memory`. Nothing is mocked: keys land in the user keyring of the uid running
 //! the tests (root in CI), which every test shares, so each test uses hosts under a tag of
 //! its own, looks only at keys whose description holds that tag, and unlinks them when it
-//! ends (also when it fails). The quota test runs the helper as an otherwise unused uid, so
-//! filling its quota never touches the uid running the tests. `keyctl` (keyutils) inspects
-//! the keyring from outside; `setpriv` (util-linux) changes uid.
+//! ends (also when it fails). Its guard then fails the test if any key with its tag is left
+//! for any uid it used, so no test leaves keys behind, whatever order the tests run in. The
+//! quota test runs the helper as an otherwise unused uid, so filling its quota never touches
+//! the uid running the tests. `keyctl` (keyutils) inspects the keyring from outside;
+//! `setpriv` and `runuser` (util-linux) change uid or open a login session.
 #![cfg(target_os = "linux")]
 
 #[path = "common/mod.rs"]
 mod common;
 
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -155,19 +158,129 @@ fn as_uid(uid: u32) -> Vec<String> {
     ]
 }
 
+/// `/proc/keys` as `uid` sees it: a process sees only the keys it may view, and root is no
+/// exception, so another uid's keys (owner-only permissions) show only to that uid.
+fn proc_keys_as(uid: u32) -> Result<String, String> {
+    if uid == euid() {
+        return std::fs::read_to_string("/proc/keys").map_err(|e| format!("/proc/keys: {e}"));
+    }
+    let out = Command::new("setpriv")
+        .args(as_uid(uid))
+        .args(["cat", "/proc/keys"])
+        .output()
+        .map_err(|e| format!("setpriv (util-linux) is needed to read uid {uid}'s keys: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "reading /proc/keys as uid {uid}: {}",
+            text(&out.stderr)
+        ));
+    }
+    Ok(text(&out.stdout))
+}
+
+/// The keys a test made, found by their tag in the user keyring of every uid the test used
+/// (the uid running the tests, and any it added). When the guard drops, at the end of the
+/// test or while a failing test unwinds, it unlinks them all, then checks `/proc/keys` as each
+/// of those uids: a key with the tag still there (in any keyring, in any state, once the
+/// kernel has had a moment to collect unlinked keys) fails a test that passed otherwise, and
+/// is reported by one that is failing anyway.
+struct KeyGuard {
+    tag: String,
+    uids: RefCell<Vec<u32>>,
+}
+
+impl KeyGuard {
+    fn new(tag: &str, uids: &[u32]) -> KeyGuard {
+        KeyGuard {
+            tag: tag.to_string(),
+            uids: RefCell::new(uids.to_vec()),
+        }
+    }
+
+    /// Also cleans and checks `uid`'s user keyring.
+    fn add_uid(&self, uid: u32) {
+        let mut uids = self.uids.borrow_mut();
+        if !uids.contains(&uid) {
+            uids.push(uid);
+        }
+    }
+
+    /// The lines of `/proc/keys`, as `uid` sees it, that hold the tag.
+    fn left(&self, uid: u32) -> Result<Vec<String>, String> {
+        Ok(proc_keys_as(uid)?
+            .lines()
+            .filter(|l| l.contains(&self.tag))
+            .map(str::to_string)
+            .collect())
+    }
+}
+
+impl Drop for KeyGuard {
+    fn drop(&mut self) {
+        let mut left = Vec::new();
+        for &uid in self.uids.borrow().iter() {
+            let own = uid == euid();
+            // An unlinked key leaves /proc/keys when the kernel's garbage collector has run,
+            // usually within milliseconds.
+            let deadline = Instant::now() + Duration::from_secs(5);
+            loop {
+                unlink_tagged(&self.tag, (!own).then_some(uid));
+                let lines = match self.left(uid) {
+                    Ok(lines) if lines.is_empty() => break,
+                    Ok(lines) => lines,
+                    Err(e) => {
+                        left.push(e);
+                        break;
+                    }
+                };
+                if Instant::now() > deadline {
+                    left.push(format!("uid {uid}:\n{}", lines.join("\n")));
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        if left.is_empty() {
+            return;
+        }
+        let msg = format!(
+            "keys tagged {} are left in the kernel keyring:\n{}",
+            self.tag,
+            left.join("\n")
+        );
+        if std::thread::panicking() {
+            // A second panic while unwinding would abort the whole test binary.
+            #[expect(clippy::print_stderr, reason = "a failing test reports its leftovers")]
+            {
+                eprintln!("{msg}");
+            }
+        } else {
+            panic!("{msg}");
+        }
+    }
+}
+
 /// A test's world: isolated HOME and config, hosts under a tag of its own, its keys unlinked
-/// when it ends.
+/// (and checked gone) when it ends.
 struct Mem {
     world: World,
     tag: String,
+    keys_guard: KeyGuard,
 }
 
 impl Mem {
     fn new(name: &str) -> Mem {
+        let tag = unique_tag(name);
         Mem {
             world: World::new(name),
-            tag: unique_tag(name),
+            keys_guard: KeyGuard::new(&tag, &[euid()]),
+            tag,
         }
+    }
+
+    /// Makes the guard clean and check `uid`'s user keyring too.
+    fn uses_uid(&self, uid: u32) {
+        self.keys_guard.add_uid(uid);
     }
 
     /// A host of this test: `label.tag`.
@@ -244,11 +357,26 @@ impl Mem {
         keyctl_ok(&["setperm", &id, "0x3f0000"]);
         id
     }
-}
 
-impl Drop for Mem {
-    fn drop(&mut self) {
-        unlink_tagged(&self.tag, None);
+    /// A command line for sh that runs the helper with `--backend=memory` and `args` in this
+    /// world (as [`World::command`] sets it up), for a shell in another session.
+    fn helper_line(&self, args: &[&str]) -> String {
+        let home = |sub: &str| self.world.home.join(sub).to_string_lossy().into_owned();
+        let path = std::env::var("PATH").unwrap_or_default();
+        let env = [
+            ("PATH", path),
+            ("HOME", home("")),
+            ("XDG_DATA_HOME", home(".local/share")),
+            ("XDG_CONFIG_HOME", home(".config")),
+            ("XDG_STATE_HOME", home(".local/state")),
+            ("XDG_CACHE_HOME", home(".cache")),
+            ("GIT_CONFIG_NOSYSTEM", "1".into()),
+            ("GIT_CONFIG_GLOBAL", home(".gitconfig")),
+            ("GIT_TERMINAL_PROMPT", "0".into()),
+            ("LC_ALL", "C".into()),
+        ];
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        helper_line(&self.world.root, &env, Path::new(BIN), args)
     }
 }
 
@@ -839,6 +967,23 @@ impl Sandbox {
             text(&out.stderr),
         )
     }
+
+    /// A command line for sh that runs the helper as [`Sandbox::run`] does, as whatever uid
+    /// runs it.
+    fn helper_line(&self, args: &[&str]) -> String {
+        let env = [
+            ("PATH", std::env::var("PATH").unwrap_or_default()),
+            ("HOME", self.home.to_string_lossy().into_owned()),
+            (
+                "XDG_DATA_HOME",
+                self.home.join("data").to_string_lossy().into_owned(),
+            ),
+            ("GIT_CONFIG_NOSYSTEM", "1".into()),
+            ("LC_ALL", "C".into()),
+        ];
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        helper_line(&self.home, &env, &self.bin, args)
+    }
 }
 
 impl Drop for Sandbox {
@@ -884,18 +1029,6 @@ impl Drop for Limit {
     }
 }
 
-/// Unlinks the test's keys from `uid`'s keyring when dropped.
-struct UidKeys {
-    uid: u32,
-    tag: String,
-}
-
-impl Drop for UidKeys {
-    fn drop(&mut self) {
-        unlink_tagged(&self.tag, Some(self.uid));
-    }
-}
-
 #[test]
 fn a_full_quota_refuses_a_store_in_one_line_and_keeps_every_earlier_key() {
     require_root();
@@ -917,10 +1050,7 @@ fn a_full_quota_refuses_a_store_in_one_line_and_keeps_every_earlier_key() {
         std::fs::write(&maxbytes, "20000").unwrap();
     }
     let tag = unique_tag("quota");
-    let _keys = UidKeys {
-        uid,
-        tag: tag.clone(),
-    };
+    let _keys = KeyGuard::new(&tag, &[euid(), uid]);
     let sandbox = Sandbox::new("quota", uid);
     let token = |i: usize, len: usize| format!("ghp_{i}_{}", "q".repeat(len));
     let host = |i: usize| format!("q{i}.{tag}");
@@ -977,4 +1107,579 @@ fn a_full_quota_refuses_a_store_in_one_line_and_keeps_every_earlier_key() {
         );
     }
     drop(limit);
+}
+
+/// `s` as one word for sh.
+fn sh_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// A command line for sh that runs `bin --backend=memory args` in `dir` with exactly `env`.
+fn helper_line(dir: &Path, env: &[(&str, &str)], bin: &Path, args: &[&str]) -> String {
+    let mut line = format!("cd {} && env -i", sh_quote(&dir.to_string_lossy()));
+    for (name, value) in env {
+        line.push_str(&format!(" {name}={}", sh_quote(value)));
+    }
+    line.push_str(&format!(
+        " {} --backend=memory",
+        sh_quote(&bin.to_string_lossy())
+    ));
+    for arg in args {
+        line.push(' ');
+        line.push_str(&sh_quote(arg));
+    }
+    line
+}
+
+/// A session keyring a process of the uid may run in. The user keyring `@u` is the same in
+/// all of them; what differs is whether and how a process reaches it through `@s`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Session {
+    /// `keyctl session -`: a brand-new anonymous session keyring with nothing linked into it,
+    /// as a process that starts a session of its own has (a service, a sandbox). Our keys are
+    /// reachable only as the uid's own, through their owner permissions.
+    Fresh,
+    /// A session as a login sets it up, here through `runuser -l`, whose PAM stack runs
+    /// `pam_keyinit.so force revoke` as those of login, `su -l` and sshd do on most
+    /// distributions: the module joins a new session keyring `_ses`, links the uid's user
+    /// keyring into it (so the process also possesses `@u`, and our keys through it), and
+    /// revokes it when the session closes. The shell is a real login shell of the uid.
+    Login,
+    /// `keyctl session -`, then `keyctl revoke @s`: the session keyring of a process left
+    /// running after its login closed (pam_keyinit's `revoke`). Every lookup through it fails
+    /// with EKEYREVOKED.
+    Revoked,
+}
+
+/// What a run of the helper inside a session saw and did.
+#[derive(Debug)]
+struct InSession {
+    /// `keyctl rdescribe @s` (or its error) in the process that runs the helper.
+    session: String,
+    /// `keyctl id @s` (or its error).
+    session_id: String,
+    /// `keyctl rlist @s` (or its error) before and after the helper ran.
+    links_before: String,
+    links_after: String,
+    /// `keyctl id @u`.
+    user: String,
+    code: i32,
+    out: String,
+    err: String,
+}
+
+impl Session {
+    /// Opens a new session of this kind as the uid running the tests and runs `helper` (a
+    /// command line for sh) in it, as `uid` when given (setpriv, which keeps the session
+    /// keyring as su and sudo do), feeding it `input`. The probes are `keyctl` runs by the
+    /// same uid in the same session, just before and after.
+    fn run(self, uid: Option<u32>, helper: &str, input: &str) -> InSession {
+        let body = r#"probe() { printf '@@%s %s\n' "$1" "$(keyctl "$2" "$3" 2>&1)"; }
+probe session rdescribe @s
+probe session-id id @s
+probe links-before rlist @s
+probe user id @u
+echo @@helper; echo @@helper >&2
+HELPER
+rc=$?
+echo @@end; echo @@end >&2
+printf '@@rc %s\n' "$rc"
+probe links-after rlist @s
+"#
+        .replace("HELPER", helper);
+        let body = match uid {
+            Some(uid) => format!(
+                "exec setpriv {} sh -c {}",
+                as_uid(uid).join(" "),
+                sh_quote(&body)
+            ),
+            None => body,
+        };
+        let mut cmd = match self {
+            Session::Fresh => {
+                let mut c = Command::new("keyctl");
+                c.args(["session", "-", "sh", "-c", &body]);
+                c
+            }
+            Session::Revoked => {
+                let mut c = Command::new("keyctl");
+                let script = format!("keyctl revoke @s >/dev/null || exit 97\n{body}");
+                c.args(["session", "-", "sh", "-c", &script]);
+                c
+            }
+            Session::Login => {
+                let mut c = Command::new("runuser");
+                c.args(["-l", "root", "-c", &body]);
+                c
+            }
+        };
+        let out = common::run(&mut cmd, input.as_bytes());
+        let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+        let fail = || -> ! {
+            panic!(
+                "{self:?} session: the script did not run through ({:?})\nstdout: {stdout}\nstderr: {stderr}",
+                out.status
+            )
+        };
+        let helper_part = |all: &str| -> (String, String) {
+            let Some((_, rest)) = all.split_once("@@helper\n") else {
+                fail()
+            };
+            let Some(end) = rest.rfind("@@end\n") else {
+                fail()
+            };
+            (
+                rest[..end].to_string(),
+                rest[end + "@@end\n".len()..].to_string(),
+            )
+        };
+        let (out_part, after) = helper_part(&stdout);
+        let (err_part, _) = helper_part(&stderr);
+        let probe = |name: &str| -> String {
+            let prefix = format!("@@{name} ");
+            stdout
+                .lines()
+                .find_map(|l| l.strip_prefix(&prefix))
+                .unwrap_or_else(|| fail())
+                .trim()
+                .to_string()
+        };
+        InSession {
+            session: probe("session"),
+            session_id: probe("session-id"),
+            links_before: probe("links-before"),
+            links_after: probe("links-after"),
+            user: probe("user"),
+            code: after
+                .lines()
+                .find_map(|l| l.strip_prefix("@@rc "))
+                .and_then(|c| c.parse().ok())
+                .unwrap_or_else(|| fail()),
+            out: out_part,
+            err: err_part,
+        }
+    }
+
+    /// Fails unless `run` happened in a session of this kind, opened by the uid running the
+    /// tests, whose user keyring is `user` and whose own session keyring is `own_session`.
+    fn check(self, run: &InSession, user: &str, own_session: &str) {
+        assert_eq!(run.user, user, "{self:?}: another user keyring: {run:?}");
+        let holds_user = run.links_before.split_whitespace().any(|k| k == user);
+        let new_ses = run.session.starts_with(&format!("keyring;{};", euid()))
+            && run.session.ends_with(";_ses")
+            && run.session_id != own_session;
+        match self {
+            Session::Fresh => assert!(
+                new_ses && run.links_before.is_empty(),
+                "not a brand-new empty session keyring: {run:?}"
+            ),
+            Session::Login => assert!(
+                new_ses && holds_user,
+                "runuser -l did not open a session keyring as pam_keyinit does (a new _ses with @u linked in): install pam_keyinit (libpam-modules) and keep 'session optional pam_keyinit.so force revoke' in /etc/pam.d/runuser-l: {run:?}"
+            ),
+            Session::Revoked => assert!(
+                run.session.contains("revoked")
+                    && run.session_id.contains("revoked")
+                    && run.links_before.contains("revoked"),
+                "the session keyring is not revoked: {run:?}"
+            ),
+        }
+    }
+}
+
+/// Stored by this process, read by a helper in a new session of kind `session`; stored
+/// there, read here (after that session has closed); listed and erased from yet other
+/// sessions of that kind. Every helper run is a process of its own.
+fn round_trip_across(session: Session, name: &str) {
+    if session == Session::Login {
+        require_root();
+    }
+    let m = Mem::new(name);
+    let user = keyctl_ok(&["id", "@u"]);
+    let own_session = keyctl_ok(&["id", "@s"]);
+    let (here, there) = (m.host("here"), m.host("there"));
+    let ask = |host: &str| format!("protocol=https\nhost={host}\n");
+    let run = |args: &[&str], input: &str| {
+        let run = session.run(None, &m.helper_line(args), input);
+        session.check(&run, &user, &own_session);
+        run
+    };
+    m.store(&[], &cred(&here, "u", "ghp_stored_here"));
+    let got = run(&["get"], &ask(&here));
+    assert_eq!(
+        (got.code, got.out.as_str(), got.err.as_str()),
+        (0, "username=u\npassword=ghp_stored_here\n", ""),
+        "{session:?}: {got:?}"
+    );
+    let stored = run(&["store"], &cred(&there, "u", "ghp_stored_there"));
+    assert_eq!(
+        (stored.code, stored.out.as_str(), stored.err.as_str()),
+        (0, "", ""),
+        "{session:?}: {stored:?}"
+    );
+    // In @u with owner-only permissions, and never linked into the session keyring it was
+    // stored from.
+    let key = m.key(&format!("https://{there} / @u"));
+    let id = key.id.to_string();
+    assert_eq!((key.perm.as_str(), key.uid), ("003f0000", euid()));
+    assert!(
+        keyctl_ok(&["rlist", "@u"])
+            .split_whitespace()
+            .any(|k| k == id),
+        "not in @u"
+    );
+    assert!(
+        !stored.links_after.split_whitespace().any(|k| k == id),
+        "{session:?}: linked into the session keyring: {}",
+        stored.links_after
+    );
+    // Read here after the session it was stored from has ended (a login's is revoked as
+    // it closes).
+    assert_eq!(m.get(&there), "username=u\npassword=ghp_stored_there\n");
+    let listed = run(&["list", "--json"], "");
+    assert_eq!((listed.code, listed.err.as_str()), (0, ""), "{listed:?}");
+    for host in [&here, &there] {
+        assert!(
+            listed.out.contains(&format!("\"host\": \"{host}\"")),
+            "{session:?}: {host} not listed: {}",
+            listed.out
+        );
+    }
+    let erased = run(&["erase"], &ask(&here));
+    assert_eq!(
+        (erased.code, erased.out.as_str(), erased.err.as_str()),
+        (0, "", ""),
+        "{erased:?}"
+    );
+    assert_eq!(m.get(&here), "");
+    assert_eq!(m.keys().len(), 1, "{:?}", m.keys());
+}
+
+#[test]
+fn stored_in_one_process_read_in_another_from_a_brand_new_session_keyring() {
+    round_trip_across(Session::Fresh, "freshses");
+}
+
+#[test]
+fn stored_in_one_process_read_in_another_from_a_login_session() {
+    round_trip_across(Session::Login, "loginses");
+}
+
+#[test]
+fn a_revoked_session_keyring_still_reaches_the_user_keyring() {
+    // DESIGN §3: keys are reachable from any session of the uid. The helper names @u
+    // directly and never searches through @s, so a revoked @s changes nothing: get, store,
+    // list and erase all work as usual, silently.
+    round_trip_across(Session::Revoked, "revokedses");
+}
+
+#[test]
+fn another_uid_gets_nothing_through_the_helper_even_holding_the_session_keyring() {
+    require_root();
+    let uid = 64_999;
+    let m = Mem::new("otheruid");
+    m.uses_uid(uid);
+    let sandbox = Sandbox::new("otheruid", uid);
+    let host = m.host("o");
+    let token = "ghp_only_for_root_Zq7";
+    m.store(&[], &cred(&host, "rootuser", token));
+    let user = keyctl_ok(&["id", "@u"]);
+    let ask = format!("protocol=https\nhost={host}\n");
+    let nothing_of_roots = |what: &str, out: &str, err: &str| {
+        for shown in [out, err] {
+            assert!(
+                !shown.contains(token) && !shown.contains(&m.tag) && !shown.contains("rootuser"),
+                "{what}: uid {uid} saw root's credential: {shown}"
+            );
+        }
+    };
+    // Straight from the test process.
+    let (code, out, err) = sandbox.run(uid, &["get"], &ask);
+    assert_eq!((code, out.as_str(), err.as_str()), (0, "", ""), "get");
+    // From root's login session, as `su`/`sudo -u` there would start it: the process keeps
+    // root's session keyring, and with it root's user keyring, linked into it.
+    let run = |args: &[&str], input: &str| {
+        let run = Session::Login.run(Some(uid), &sandbox.helper_line(args), input);
+        assert!(
+            run.session.starts_with("keyring;0;") && run.session.ends_with(";_ses"),
+            "uid {uid} does not hold root's login session keyring: {run:?}"
+        );
+        assert!(
+            run.links_before.split_whitespace().any(|k| k == user),
+            "root's @u is not reachable through that session keyring: {run:?}"
+        );
+        assert_ne!(run.user, user, "uid {uid} has a user keyring of its own");
+        run
+    };
+    let got = run(&["get"], &ask);
+    assert_eq!(
+        (got.code, got.out.as_str(), got.err.as_str()),
+        (0, "", ""),
+        "get as uid {uid}: {got:?}"
+    );
+    let listed = run(&["list"], "");
+    assert_eq!(listed.code, 0, "{listed:?}");
+    nothing_of_roots("list", &listed.out, &listed.err);
+    let listed = run(&["list", "--json"], "");
+    assert_eq!(
+        (listed.code, listed.out.trim(), listed.err.as_str()),
+        (0, "[]", ""),
+        "{listed:?}"
+    );
+    // Nor can it take root's credential away.
+    let erased = run(&["erase"], &ask);
+    assert_eq!(erased.code, 0, "{erased:?}");
+    nothing_of_roots("erase", &erased.out, &erased.err);
+    assert_eq!(
+        m.get(&host),
+        format!("username=rootuser\npassword={token}\n")
+    );
+    // What it stores for the same host is its own: in its own user keyring, answered to it
+    // only, and root's stays root's.
+    let (code, out, err) = sandbox.run(uid, &["store"], &cred(&host, "theirs", "ghp_theirs"));
+    assert_eq!((code, out.as_str(), err.as_str()), (0, "", ""), "store");
+    let got = run(&["get"], &ask);
+    assert_eq!(
+        (got.code, got.out.as_str(), got.err.as_str()),
+        (0, "username=theirs\npassword=ghp_theirs\n", ""),
+        "{got:?}"
+    );
+    assert_eq!(
+        m.get(&host),
+        format!("username=rootuser\npassword={token}\n")
+    );
+    let theirs: Vec<KeyInfo> = proc_keys_as(uid)
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains(&m.tag))
+        .filter_map(parse_proc_key)
+        .collect();
+    assert!(
+        theirs.len() == 1 && theirs[0].uid == uid && theirs[0].perm == "003f0000",
+        "{theirs:?}"
+    );
+    assert_eq!(m.keys().len(), 1, "{:?}", m.keys());
+}
+
+/// Whether the file at `path` holds `needle`: read in chunks, never following a symlink or
+/// blocking on a FIFO put in its place.
+fn file_holds(path: &Path, needle: &[u8]) -> std::io::Result<bool> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)?;
+    let mut chunk = vec![0u8; 1 << 20];
+    let mut window: Vec<u8> = Vec::new();
+    loop {
+        let n = file.read(&mut chunk)?;
+        if n == 0 {
+            return Ok(false);
+        }
+        window.extend_from_slice(&chunk[..n]);
+        if window.windows(needle.len()).any(|w| w == needle) {
+            return Ok(true);
+        }
+        // Keep what could be the start of a match across the chunk boundary.
+        let keep_from = window.len().saturating_sub(needle.len() - 1);
+        window.drain(..keep_from);
+    }
+}
+
+/// Every regular file under `dir` (symlinks not followed), or only those modified at or after
+/// `since`, into `checked`; those holding `needle` (or that cannot be read) into `found`.
+fn search_files(
+    dir: &Path,
+    needle: &[u8],
+    since: Option<SystemTime>,
+    checked: &mut Vec<PathBuf>,
+    found: &mut Vec<String>,
+) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Ok(meta) = std::fs::symlink_metadata(&path) else {
+            continue;
+        };
+        if meta.is_dir() {
+            search_files(&path, needle, since, checked, found);
+            continue;
+        }
+        if !meta.is_file() || since.is_some_and(|t| meta.modified().is_ok_and(|m| m < t)) {
+            continue;
+        }
+        match file_holds(&path, needle) {
+            Ok(false) => {}
+            Ok(true) => found.push(format!("{} holds the token", path.display())),
+            // Gone, or replaced by a symlink, since it was listed: someone's temporary file.
+            Err(e)
+                if e.kind() == std::io::ErrorKind::NotFound
+                    || e.raw_os_error() == Some(libc::ELOOP) => {}
+            Err(e) => found.push(format!("{} cannot be searched: {e}", path.display())),
+        }
+        checked.push(path);
+    }
+}
+
+#[test]
+fn the_token_never_reaches_a_file() {
+    let m = Mem::new("nodisk");
+    // Whole-second timestamps on some file systems: anything modified from a moment before.
+    let start = SystemTime::now() - Duration::from_secs(2);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    // Made at run time, so no file held it before this test.
+    let token = format!("ghp_NoDisk{nanos:x}Q{:x}", std::process::id());
+    let (tmp, cwd) = (m.world.root.join("tmp"), m.world.root.join("cwd"));
+    for dir in [&tmp, &cwd] {
+        std::fs::create_dir(dir).unwrap();
+        common::set_mode(dir, 0o700);
+    }
+    let run = |args: &[&str], input: &str| -> (i32, String, String) {
+        let out = common::run(
+            m.world
+                .helper()
+                .arg("--backend=memory")
+                .args(args)
+                .env("TMPDIR", &tmp)
+                .current_dir(&cwd),
+            input.as_bytes(),
+        );
+        (
+            out.status.code().unwrap_or(-1),
+            text(&out.stdout),
+            text(&out.stderr),
+        )
+    };
+    let (a, b, old) = (m.host("a"), m.host("b"), m.host("old"));
+    let quiet = |what: &str, (code, out, err): (i32, String, String)| {
+        assert_eq!(code, 0, "{what}: {err}");
+        assert!(
+            !out.contains(&token) && !err.contains(&token),
+            "{what}: {out}{err}"
+        );
+    };
+    let (code, out, err) = run(&["store"], &cred(&a, "u", &token));
+    assert_eq!((code, out.as_str(), err.as_str()), (0, "", ""));
+    let (code, out, _) = run(&["get"], &format!("protocol=https\nhost={a}\n"));
+    assert_eq!((code, out), (0, format!("username=u\npassword={token}\n")));
+    quiet(
+        "add",
+        run(
+            &["add", &format!("https://octo@{b}")],
+            &format!("{token}\n"),
+        ),
+    );
+    quiet("list", run(&["list"], ""));
+    quiet("list --json", run(&["list", "--json"], ""));
+    m.plant(
+        &format!("https://{old} / @u"),
+        &format!("https://{old} / @u stored=1.000000000 expires=1000 password={token}"),
+    );
+    let pruned = run(&["prune"], "");
+    assert!(
+        pruned.1.contains(&format!("removed https://u@{old}")),
+        "{pruned:?}"
+    );
+    quiet("prune", pruned);
+    let (_, out, err) = run(&["doctor"], "");
+    assert!(
+        !out.contains(&token) && !err.contains(&token),
+        "doctor: {out}{err}"
+    );
+    quiet("remove", run(&["remove", &format!("https://{a}")], ""));
+    quiet(
+        "erase",
+        run(&["erase"], &format!("protocol=https\nhost={b}\n")),
+    );
+    assert!(m.keys().is_empty(), "{:?}", m.keys());
+
+    // The world (HOME, the XDG dirs, the data dir, TMPDIR and the helper's current dir) in
+    // full; elsewhere every file modified during the test: the temporary directories and the
+    // current dir of the tests.
+    let search = || {
+        let (mut checked, mut found) = (Vec::new(), Vec::new());
+        search_files(
+            &m.world.root,
+            token.as_bytes(),
+            None,
+            &mut checked,
+            &mut found,
+        );
+        let elsewhere = [
+            std::env::temp_dir(),
+            PathBuf::from("/tmp"),
+            PathBuf::from("/var/tmp"),
+            PathBuf::from("/dev/shm"),
+            std::env::current_dir().unwrap(),
+        ];
+        for dir in elsewhere {
+            search_files(
+                &dir,
+                token.as_bytes(),
+                Some(start),
+                &mut checked,
+                &mut found,
+            );
+        }
+        // The world lies inside the tests' current dir: once each.
+        found.sort();
+        found.dedup();
+        (checked, found)
+    };
+    let (checked, found) = search();
+    assert!(found.is_empty(), "{}", found.join("\n"));
+    // The search did look where the helper writes: its lock in the data dir.
+    let lock = m
+        .world
+        .home
+        .join(".local/share/git-credential-pat/memory.lock");
+    assert!(checked.contains(&lock), "{} not searched", lock.display());
+    // And it finds the token where it is: a file of the test's own, removed at once.
+    let canary = tmp.join("canary");
+    let mut bytes = vec![b'x'; (1 << 20) - 5];
+    bytes.extend_from_slice(token.as_bytes());
+    std::fs::write(&canary, &bytes).unwrap();
+    let (_, found) = search();
+    std::fs::remove_file(&canary).unwrap();
+    assert_eq!(found, [format!("{} holds the token", canary.display())]);
+}
+
+#[test]
+fn a_test_that_fails_part_way_leaves_no_key_behind() {
+    require_root();
+    let uid = 64_998;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let failed = std::thread::spawn(move || {
+        let m = Mem::new("failing");
+        m.uses_uid(uid);
+        let sandbox = Sandbox::new("failing", uid);
+        let host = m.host("f");
+        m.store(&[], &cred(&host, "u", "ghp_left"));
+        let (code, _, err) = sandbox.run(uid, &["store"], &cred(&host, "u", "ghp_left_too"));
+        assert_eq!(code, 0, "{err}");
+        tx.send((m.tag.clone(), m.keys().len(), keys_as(uid, &m.tag)))
+            .unwrap();
+        panic!("a test failing part-way, its keys still in the keyrings");
+    })
+    .join();
+    assert!(failed.is_err(), "the failing test did not fail");
+    let (tag, ours, theirs) = rx.recv().unwrap();
+    assert_eq!(
+        (ours, theirs),
+        (1, 1),
+        "both keys existed before the failure"
+    );
+    assert_eq!(proc_keys_as(euid()).unwrap().matches(&tag).count(), 0);
+    assert_eq!(keys_as(uid, &tag), 0);
+}
+
+/// How many lines of `/proc/keys`, as `uid` sees it, hold `tag`.
+fn keys_as(uid: u32, tag: &str) -> usize {
+    proc_keys_as(uid).unwrap().matches(tag).count()
 }

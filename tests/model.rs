@@ -468,6 +468,7 @@ fn run_ops(real: &Real<'_>, ops: &[Op]) -> Result<(), TestCaseError> {
                     expires: None,
                     ttl_expires: None,
                     stored: now,
+                    learned: Default::default(),
                 };
                 manage::add(&mut real.chain(), &new).expect("add");
                 model.add(host, path, user, token, stamp);

@@ -16,11 +16,13 @@ __git_credential_pat_words() {
 	--backend=*) __gcp_reply -W "auto keychain file memory" -- "${cur#--backend=}"; return ;;
 	esac
 	case "$cmd" in
-	"") __gcp_reply -W "add list remove prune import doctor $globals" -- "$cur" ;;
-	add) __gcp_reply -W "--username= --expires= --expires-in= $globals" -- "$cur" ;;
+	"") __gcp_reply -W "add list remove prune import doctor verify rotate $globals" -- "$cur" ;;
+	add) __gcp_reply -W "--username= --expires= --expires-in= --no-verify $globals" -- "$cur" ;;
 	list) __gcp_reply -W "--json $globals" -- "$cur" ;;
 	remove) __gcp_reply -W "--username= $globals" -- "$cur" ;;
 	import) __gcp_reply -f -W "--remove-source $globals" -- "$cur" ;;
+	verify) __gcp_reply -W "--username= --json --remove-rejected $globals" -- "$cur" ;;
+	rotate) __gcp_reply -W "--username= --expires= $globals" -- "$cur" ;;
 	*) __gcp_reply -W "$globals" -- "$cur" ;;
 	esac
 	[[ ${COMPREPLY[0]-} == *= ]] && compopt -o nospace 2>/dev/null
@@ -29,7 +31,7 @@ __git_credential_pat_words() {
 __git_credential_pat_command() {
 	local w
 	for w in "$@"; do
-		case "$w" in add | list | remove | prune | import | doctor) printf '%s' "$w"; return ;; esac
+		case "$w" in add | list | remove | prune | import | doctor | verify | rotate) printf '%s' "$w"; return ;; esac
 	done
 }
 

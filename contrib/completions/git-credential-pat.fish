@@ -1,5 +1,5 @@
 # fish completion for git-credential-pat.
-set -l cmds add list remove prune import doctor
+set -l cmds add list remove prune import doctor verify rotate
 complete -c git-credential-pat -f
 complete -c git-credential-pat -n "not __fish_seen_subcommand_from $cmds" -a add -d 'store a token for a URL'
 complete -c git-credential-pat -n "not __fish_seen_subcommand_from $cmds" -a list -d 'list stored credentials'
@@ -7,15 +7,20 @@ complete -c git-credential-pat -n "not __fish_seen_subcommand_from $cmds" -a rem
 complete -c git-credential-pat -n "not __fish_seen_subcommand_from $cmds" -a prune -d 'remove expired credentials'
 complete -c git-credential-pat -n "not __fish_seen_subcommand_from $cmds" -a import -d 'import a git-credential-store file'
 complete -c git-credential-pat -n "not __fish_seen_subcommand_from $cmds" -a doctor -d 'check the setup'
+complete -c git-credential-pat -n "not __fish_seen_subcommand_from $cmds" -a verify -d 'ask each token\'s forge whether it works'
+complete -c git-credential-pat -n "not __fish_seen_subcommand_from $cmds" -a rotate -d 'have the forge replace a token (GitLab)'
 complete -c git-credential-pat -l backend -x -a 'auto keychain file memory' -d 'where tokens live'
 complete -c git-credential-pat -l file -r -F -d 'the plain-text store'
 complete -c git-credential-pat -l ttl -x -d 'expire credentials this long after storing'
 complete -c git-credential-pat -l warn -x -d 'warn when a token expires within this'
 complete -c git-credential-pat -s h -l help -d 'show help'
 complete -c git-credential-pat -s V -l version -d 'show the version'
-complete -c git-credential-pat -n '__fish_seen_subcommand_from add remove' -l username -x -d 'username'
+complete -c git-credential-pat -n '__fish_seen_subcommand_from add remove verify rotate' -l username -x -d 'username'
 complete -c git-credential-pat -n '__fish_seen_subcommand_from add' -l expires -x -d 'YYYY-MM-DD or RFC 3339'
+complete -c git-credential-pat -n '__fish_seen_subcommand_from rotate' -l expires -x -d 'YYYY-MM-DD: when the new token expires'
+complete -c git-credential-pat -n '__fish_seen_subcommand_from add' -l no-verify -d 'do not ask the forge'
+complete -c git-credential-pat -n '__fish_seen_subcommand_from verify' -l remove-rejected -d 'remove the tokens the forge rejected'
 complete -c git-credential-pat -n '__fish_seen_subcommand_from add' -l expires-in -x -d 'duration'
-complete -c git-credential-pat -n '__fish_seen_subcommand_from list' -l json -d 'JSON output'
+complete -c git-credential-pat -n '__fish_seen_subcommand_from list verify' -l json -d 'JSON output'
 complete -c git-credential-pat -n '__fish_seen_subcommand_from import' -l remove-source -d 'delete the source files afterwards'
 complete -c git-credential-pat -n '__fish_seen_subcommand_from import' -F

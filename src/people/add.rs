@@ -11,7 +11,9 @@ use super::args::{Args, Spec};
 use super::session::Session;
 use super::url::CredUrl;
 use crate::cli::UsageError;
+use crate::display::{escape, shell_quote};
 use crate::error::{Error, Result};
+use crate::forge::{self, Facts, Verdict};
 use crate::key::Key;
 use crate::protocol::Request;
 use crate::rules;
@@ -20,7 +22,7 @@ use crate::store::Backend;
 use crate::time::{describe_remaining, format_datetime, parse_date, parse_duration};
 
 pub(super) const SPEC: Spec = Spec {
-    usage: "usage: git credential-pat add URL [--username=USER] [--expires=DATE | --expires-in=DURATION]
+    usage: "usage: git credential-pat add URL [--username=USER] [--expires=DATE | --expires-in=DURATION] [--no-verify]
 
 Stores a token for URL (https://host[:port][/owner[/repo]], optionally https://user@host/...).
 The token is read from standard input when it is not a terminal (one line), otherwise from a
@@ -28,10 +30,21 @@ prompt that does not echo; never from the command line. A URL with a path stores
 (for fine-grained tokens; needs credential.useHttpPath). Adding over an existing key replaces
 its token.
 
+On a known forge (github.com, *.ghe.com, gitlab.com, codeberg.org, or a host whose git config
+credential.<url>.provider is github, gitlab or gitea) the token is first checked with the
+forge's API (within 5 s): a rejected token is not stored; otherwise the forge's expiry,
+account and scopes are kept, and its account name is the username when none is given.
+
   --username=USER        the username (or put it in the URL; asked at a terminal)
   --expires=DATE         YYYY-MM-DD (end of that day, UTC) or RFC 3339 (2026-12-31T12:00:00Z)
-  --expires-in=DURATION  90s, 30m, 12h, 7d, 2w",
-    flags: &[("--username", true), ("--expires", true), ("--expires-in", true)],
+  --expires-in=DURATION  90s, 30m, 12h, 7d, 2w
+  --no-verify            do not ask the forge",
+    flags: &[
+        ("--username", true),
+        ("--expires", true),
+        ("--expires-in", true),
+        ("--no-verify", false),
+    ],
     positional: (1, 1),
     reads_token: true,
 };
@@ -51,9 +64,19 @@ pub(super) fn run(s: &mut Session<'_, '_>, args: &Args) -> Result<u8> {
 struct AddRequest {
     url: CredUrl,
     username: Vec<u8>,
-    /// The token's own expiry (Unix seconds), from `--expires` or `--expires-in`.
+    /// The token's own expiry (Unix seconds), from `--expires` or `--expires-in`, or the
+    /// forge's if earlier.
     expires: Option<u64>,
     token: Secret,
+    /// What the forge said, when it was asked.
+    checked: Option<Checked>,
+}
+
+/// The forge's answer about the token being added.
+struct Checked {
+    /// The forge's name and host, for messages.
+    forge: String,
+    verdict: Verdict,
 }
 
 impl AddRequest {
@@ -63,30 +86,80 @@ impl AddRequest {
         let (url, user) = super::args::url_and_user("add", args)?;
         let prompts_allowed =
             s.p.stdin_is_terminal && (s.p.env)("GIT_TERMINAL_PROMPT").is_none_or(|v| v != "0");
-        let username = match user {
-            Some(u) => u,
-            None if prompts_allowed => {
-                prompt_line(s, &format!("Username for '{}': ", url.display()))?
-            }
-            None => {
-                return Err(usage(
-                    "no username: put it in the URL (https://USER@host/...) or pass --username"
-                        .into(),
-                ));
-            }
+        let target = if args.flag("--no-verify") {
+            None
+        } else {
+            let host = crate::key::HostKey::new(&url.protocol, &url.host);
+            let deadline = forge::client::deadline(forge::ASK_BOUND);
+            forge::target(&host, url.path.as_deref(), s.p.env, deadline)
         };
-        let expires = parse_expiry(
+        let no_username = || {
+            usage(
+                "no username: put it in the URL (https://USER@host/...) or pass --username".into(),
+            )
+        };
+        // On a forge, the forge's account name may be the username: asked after the token.
+        let username = match user {
+            Some(u) => Some(u),
+            None if target.is_some() => None,
+            None if prompts_allowed => Some(prompt_line(
+                s,
+                &format!("Username for '{}': ", url.display()),
+            )?),
+            None => return Err(no_username()),
+        };
+        let mut expires = parse_expiry(
             args.value("--expires")?,
             args.value("--expires-in")?,
             s.p.now.secs,
         )?;
-        let shown = url.key(Some(&username)).display();
+        let shown = url.key(username.as_deref()).display();
         let token = read_token(s, prompts_allowed, &shown)?;
+        let checked = target.map(|t| Checked {
+            forge: format!("{} ({})", t.forge.kind.name(), url.key(None).host.display()),
+            verdict: t.check(
+                &token,
+                s.p.now.secs,
+                forge::client::deadline(forge::ASK_BOUND),
+            ),
+        });
+        let login = match checked.as_ref().map(|c| (&c.forge, &c.verdict)) {
+            Some((f, Verdict::Rejected)) => {
+                return Err(Error::Failed(format!(
+                    "add: {f} rejected the token for {shown} (HTTP 401: revoked, expired or mistyped); nothing was stored"
+                )));
+            }
+            Some((_, Verdict::Valid(facts))) => {
+                if let Some(at) = forge::confirmed(facts.clone(), 0).0 {
+                    expires = Some(expires.map_or(at, |e| e.min(at)));
+                }
+                facts.login.clone()
+            }
+            _ => None,
+        };
+        let username = match (username, login) {
+            (Some(u), Some(l)) if !u.eq_ignore_ascii_case(&l) => {
+                return Err(Error::Failed(format!(
+                    "add: the token belongs to '{}' on {}, not '{}'; nothing was stored: pass --username={} (or --no-verify to store it anyway)",
+                    escape(&l),
+                    url.key(None).host.display(),
+                    escape(&u),
+                    shell_quote(&escape(&l)),
+                )));
+            }
+            (Some(u), _) => u,
+            (None, Some(l)) => l,
+            (None, None) if prompts_allowed => {
+                prompt_line(s, &format!("Username for '{}': ", url.display()))?
+            }
+            (None, None) => return Err(no_username()),
+        };
         Ok(AddRequest {
             url,
             username,
             expires,
             token,
+            checked,
         })
     }
 
@@ -132,6 +205,8 @@ fn parse_expiry(
 
 /// What `add` stored, and where.
 struct Added {
+    /// What the forge said, when it was asked.
+    checked: Option<Checked>,
     /// The key, as shown to people.
     shown: String,
     backend: Backend,
@@ -183,9 +258,16 @@ fn store(s: &mut Session<'_, '_>, request: AddRequest) -> Result<Added> {
         password_expiry_utc: request.expires,
         ..Request::default()
     };
-    let new = rules::incoming(&req, s.p.now, s.config.ttl).ok_or_else(|| {
+    let mut new = rules::incoming(&req, s.p.now, s.config.ttl).ok_or_else(|| {
         usage("the URL's path climbs above the root ('..'); write the path it means".into())
     })?;
+    if let Some(Checked {
+        verdict: Verdict::Valid(facts),
+        ..
+    }) = &request.checked
+    {
+        new.learned = forge::confirmed(facts.clone(), s.p.now.secs).1;
+    }
     let origin = (new.key.host.protocol.clone(), new.key.host.host.clone());
     let Some(backend) = crate::manage::add(&mut s.chain, &new)? else {
         return Err(Error::Failed(format!(
@@ -198,6 +280,7 @@ fn store(s: &mut Session<'_, '_>, request: AddRequest) -> Result<Added> {
         .as_deref()
         .and_then(|path| crate::gitconfig::use_http_path_fix(&key.host, path));
     Ok(Added {
+        checked: request.checked,
         shown: key.display(),
         backend,
         expiry: new.expiry(),
@@ -222,6 +305,19 @@ fn print(s: &mut Session<'_, '_>, added: &Added) -> Result<()> {
         added.shown,
         added.backend.name()
     ))?;
+    match &added.checked {
+        Some(Checked {
+            forge,
+            verdict: Verdict::Valid(facts),
+        }) => s.out(&format!("{forge} confirmed it: {}.", describe_facts(facts)))?,
+        Some(Checked {
+            forge,
+            verdict: Verdict::Unknown(why),
+        }) => s.err(&format!(
+            "note: {forge} could not confirm the token ({why}); it was stored unchecked"
+        )),
+        _ => {}
+    }
     for hint in url_hints(&added.origin.0, &added.origin.1) {
         s.err(&hint);
     }
@@ -231,6 +327,23 @@ fn print(s: &mut Session<'_, '_>, added: &Added) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// The forge's word on a token for people: `login octo, scopes repo, read:org`.
+pub(super) fn describe_facts(facts: &Facts) -> String {
+    let mut parts = Vec::new();
+    if let Some(l) = &facts.login {
+        parts.push(format!("login {}", escape(l)));
+    }
+    parts.push(match &facts.scopes {
+        None => "scopes not told".to_string(),
+        Some(s) if s.is_empty() => "no scopes".to_string(),
+        Some(s) => format!(
+            "scopes {}",
+            s.iter().map(|x| escape(x)).collect::<Vec<_>>().join(", ")
+        ),
+    });
+    parts.join(", ")
 }
 
 /// Asks for one line at the terminal (echoed).

@@ -7,6 +7,7 @@ use super::session::Session;
 use crate::display::{escape, json_string};
 use crate::error::Result;
 use crate::key::Key;
+use crate::record::Learned;
 use crate::store::Backend;
 use crate::time::{describe_remaining, format_date};
 
@@ -14,10 +15,11 @@ pub(super) const SPEC: Spec = Spec {
     usage: "usage: git credential-pat list [--json]
 
 Lists the stored credentials, sorted by protocol, host, path and username: URL, username,
-backend, expiry and the date stored. Tokens are never shown.
+backend, expiry and the date stored; once a forge has confirmed a token (see verify), also the
+forge's login for it, when it last confirmed it, and its scopes. Tokens are never shown.
 
   --json   an array of objects with the keys protocol, host, path, username, backend,
-           expires_utc and stored_utc",
+           expires_utc, stored_utc, login, scopes (an array, or null) and verified_utc",
     flags: &[("--json", false)],
     positional: (0, 0),
     reads_token: false,
@@ -65,6 +67,8 @@ struct Row {
     expires: Option<u64>,
     /// When the token was stored (Unix seconds).
     stored: u64,
+    /// What the token's forge said about it.
+    learned: Learned,
 }
 
 /// Every stored credential, sorted as [`crate::manage::list`] sorts them.
@@ -75,6 +79,7 @@ fn rows(s: &mut Session<'_, '_>) -> Result<Vec<Row>> {
         .map(|(r, backend)| Row {
             expires: r.expiry(),
             stored: r.stored.secs,
+            learned: r.learned,
             key: r.key,
             backend,
         })
@@ -106,7 +111,7 @@ fn json(rows: &[Row]) -> String {
     for (i, r) in rows.iter().enumerate() {
         out.push_str(if i == 0 { "\n  " } else { ",\n  " });
         out.push_str(&format!(
-            "{{\"protocol\": {}, \"host\": {}, \"path\": {}, \"username\": {}, \"backend\": \"{}\", \"expires_utc\": {}, \"stored_utc\": {}}}",
+            "{{\"protocol\": {}, \"host\": {}, \"path\": {}, \"username\": {}, \"backend\": \"{}\", \"expires_utc\": {}, \"stored_utc\": {}, \"login\": {}, \"scopes\": {}, \"verified_utc\": {}}}",
             json_string(&r.key.host.protocol),
             json_string(&r.key.host.host),
             r.key.path.as_deref().map_or("null".into(), json_string),
@@ -114,6 +119,12 @@ fn json(rows: &[Row]) -> String {
             r.backend.name(),
             r.expires.map_or("null".into(), |e| e.to_string()),
             r.stored,
+            r.learned.login.as_deref().map_or("null".into(), json_string),
+            r.learned.scopes.as_ref().map_or("null".into(), |s| {
+                let items: Vec<String> = s.iter().map(|x| json_string(x)).collect();
+                format!("[{}]", items.join(", "))
+            }),
+            r.learned.verified.map_or("null".into(), |v| v.to_string()),
         ));
     }
     out.push_str(if rows.is_empty() { "]" } else { "\n]" });
@@ -127,13 +138,26 @@ struct Look {
     color: bool,
 }
 
-/// The header.
-const HEADER: [&str; 5] = ["URL", "USERNAME", "BACKEND", "EXPIRES", "STORED"];
+/// The header; the forge's columns (LOGIN, VERIFIED, SCOPES) only once a forge has said
+/// something about one of the tokens.
+const HEADER: [&str; 8] = [
+    "URL", "USERNAME", "BACKEND", "EXPIRES", "STORED", "LOGIN", "VERIFIED", "SCOPES",
+];
 
 /// The table's lines, header first, columns aligned.
 fn table(rows: &[Row], look: &Look) -> Vec<String> {
+    let columns = if rows.iter().any(|r| !r.learned.is_empty()) {
+        HEADER.len()
+    } else {
+        5
+    };
     let mut cells = vec![(HEADER.map(String::from), "")];
     cells.extend(rows.iter().map(|r| row_cells(r, look)));
+    for (row, _) in &mut cells {
+        for cell in &mut row[columns..] {
+            cell.clear();
+        }
+    }
     let widths: Vec<usize> = (0..HEADER.len())
         .map(|c| {
             cells
@@ -151,7 +175,7 @@ fn table(rows: &[Row], look: &Look) -> Vec<String> {
 
 /// A row's cells, and the colour of its EXPIRES cell: red once expired, yellow within the
 /// `--warn` window.
-fn row_cells(r: &Row, look: &Look) -> ([String; 5], &'static str) {
+fn row_cells(r: &Row, look: &Look) -> ([String; 8], &'static str) {
     let url = Key {
         username: None,
         ..r.key.clone()
@@ -170,19 +194,28 @@ fn row_cells(r: &Row, look: &Look) -> ([String; 5], &'static str) {
             )
         }
     };
+    let learned = &r.learned;
+    let scopes = match &learned.scopes {
+        None => "-".to_string(),
+        Some(s) if s.is_empty() => "(none)".to_string(),
+        Some(s) => s.iter().map(|x| escape(x)).collect::<Vec<_>>().join(","),
+    };
     let cells = [
         url,
         user,
         r.backend.name().into(),
         expires,
         format_date(r.stored),
+        learned.login.as_deref().map_or("-".into(), escape),
+        learned.verified.map_or("-".into(), format_date),
+        scopes,
     ];
     (cells, style)
 }
 
 /// One line of the table: each cell padded to its column's width plus two blanks, the
 /// line's trailing blanks trimmed.
-fn table_line(row: &[String; 5], widths: &[usize], style: &str, color: bool) -> String {
+fn table_line(row: &[String; 8], widths: &[usize], style: &str, color: bool) -> String {
     let mut line = String::new();
     for (c, cell) in row.iter().enumerate() {
         let pad = widths[c] - cell.chars().count();
@@ -191,7 +224,7 @@ fn table_line(row: &[String; 5], widths: &[usize], style: &str, color: bool) -> 
         } else {
             line.push_str(cell);
         }
-        if c < 4 {
+        if c < row.len() - 1 {
             line.push_str(&" ".repeat(pad + 2));
         }
     }
@@ -210,6 +243,7 @@ mod tests {
             backend: Backend::File,
             expires,
             stored: 0,
+            learned: Learned::default(),
         };
         let day = 86_400;
         let rows = [
@@ -241,5 +275,53 @@ mod tests {
             "{coloured:?}"
         );
         assert!(!coloured[1].contains('\x1b'));
+    }
+
+    #[test]
+    fn the_forges_columns_appear_once_a_forge_has_spoken() {
+        let mut confirmed = Row {
+            key: Key::new(b"https", b"github.com", None, Some(b"octo")),
+            backend: Backend::File,
+            expires: None,
+            stored: 0,
+            learned: Learned {
+                login: Some(b"octocat".to_vec()),
+                scopes: Some(vec![b"repo".to_vec(), b"read:org".to_vec()]),
+                verified: Some(86_400),
+            },
+        };
+        let plain = Row {
+            key: Key::new(b"https", b"h.example", None, Some(b"u")),
+            learned: Learned::default(),
+            ..confirmed_clone(&confirmed)
+        };
+        let look = Look {
+            now: 0,
+            warn: 0,
+            color: false,
+        };
+        assert_eq!(
+            table(std::slice::from_ref(&plain), &look)[0],
+            "URL                USERNAME  BACKEND  EXPIRES  STORED"
+        );
+        confirmed.learned.scopes = Some(vec![b"repo".to_vec(), b"read:org".to_vec()]);
+        assert_eq!(
+            table(&[confirmed, plain], &look),
+            [
+                "URL                 USERNAME  BACKEND  EXPIRES  STORED      LOGIN    VERIFIED    SCOPES",
+                "https://github.com  octo      file     never    1970-01-01  octocat  1970-01-02  repo,read:org",
+                "https://h.example   u         file     never    1970-01-01  -        -           -",
+            ]
+        );
+    }
+
+    fn confirmed_clone(r: &Row) -> Row {
+        Row {
+            key: r.key.clone(),
+            backend: r.backend,
+            expires: r.expires,
+            stored: r.stored,
+            learned: r.learned.clone(),
+        }
     }
 }

@@ -1,4 +1,5 @@
-//! The people's commands: `add`, `list`, `remove`, `prune`, `import`, `doctor`.
+//! The people's commands: `add`, `list`, `remove`, `prune`, `import`, `doctor`, `verify`,
+//! `rotate`.
 //!
 //! They see no helper arguments, so their settings come from the defaults, then the options of
 //! the first `credential.helper` entry that names pat, then the environment, then their own
@@ -15,8 +16,10 @@ mod doctor;
 mod import;
 mod list;
 mod remove;
+mod rotate;
 mod session;
 pub mod url;
+mod verify;
 
 use std::ffi::OsString;
 
@@ -36,6 +39,8 @@ pub fn run(name: &str, before: Options, args: Vec<OsString>, p: &mut Process<'_>
         "remove" => &remove::SPEC,
         "prune" => &remove::PRUNE_SPEC,
         "import" => &import::SPEC,
+        "verify" => &verify::SPEC,
+        "rotate" => &rotate::SPEC,
         _ => &doctor::SPEC,
     };
     let Some(args) = parse_args(name, spec, before, args)? else {
@@ -64,6 +69,8 @@ pub fn run(name: &str, before: Options, args: Vec<OsString>, p: &mut Process<'_>
         "remove" => remove::run(&mut s, &args),
         "prune" => remove::prune(&mut s),
         "import" => import::run(&mut s, &args),
+        "verify" => verify::run(&mut s, &args),
+        "rotate" => rotate::run(&mut s, &args),
         _ => doctor::run(&mut s, &args, &notes),
     };
     s.flush_notes();

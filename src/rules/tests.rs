@@ -366,6 +366,7 @@ fn add_and_remove_reach_the_per_repository_copies_of_a_token() {
         expires: None,
         ttl_expires: None,
         stored: at(T0),
+        learned: Default::default(),
     };
     let start = vec![
         copy(None, b"octo", b"old"),
@@ -485,6 +486,7 @@ mod batch {
             expires: None,
             ttl_expires: None,
             stored: at(T0 + u64::from(tok)),
+            learned: Default::default(),
         }
     }
 
@@ -578,9 +580,96 @@ fn retire_all_rotates_copies() {
         expires: None,
         ttl_expires: None,
         stored: at(T0),
+        learned: Default::default(),
     };
     let mut recs = vec![mk(None, b"t1"), mk(Some(b"c"), b"t1")];
     assert!(retire_all(&mut recs, &[mk(None, b"t2")]));
     assert_eq!(recs.len(), 1);
     assert_eq!(recs[0].password.as_ref().unwrap().expose(), b"t2");
+}
+
+#[test]
+fn only_a_token_no_credential_holds_is_unseen() {
+    let mut recs = Vec::new();
+    let first = incoming(&req(WIDE), at(T0), None).unwrap();
+    assert!(unseen(&recs, &first), "an empty store has seen nothing");
+    assert!(git_store(&mut recs, WIDE, T0, None));
+    assert!(!unseen(&recs, &first), "an identical re-store");
+    let scoped = "protocol=https\nhost=github.com\npath=acme\nusername=octo\npassword=wide\n";
+    let under_path = incoming(&req(scoped), at(T0 + 1), None).unwrap();
+    assert!(!unseen(&recs, &under_path), "the same token under a path");
+    let rotated = WIDE.replace("password=wide", "password=new");
+    let new = incoming(&req(&rotated), at(T0 + 2), None).unwrap();
+    assert!(unseen(&recs, &new));
+}
+
+#[test]
+fn confirm_touches_only_the_same_token_and_keeps_it_as_old() {
+    let mut recs = Vec::new();
+    assert!(git_store(&mut recs, WIDE, T0, None));
+    let rec = recs[0].clone();
+    let learned = Learned {
+        login: Some(b"octo".to_vec()),
+        scopes: Some(vec![b"repo".to_vec()]),
+        verified: Some(T0 + 1),
+    };
+    assert!(confirm(&mut recs, &rec, Some(T0 + 86_400), &learned));
+    assert_eq!(recs[0].expires, Some(T0 + 86_400));
+    assert_eq!(recs[0].learned, learned);
+    assert_eq!(recs[0].stored, at(T0), "a confirmation is not newer");
+    assert!(
+        !confirm(&mut recs, &rec, Some(T0 + 86_400), &learned),
+        "unchanged"
+    );
+    assert!(
+        !confirm(&mut recs, &rec, None, &learned),
+        "no expiry told: kept"
+    );
+    assert_eq!(recs[0].expires, Some(T0 + 86_400));
+    let rotated = WIDE.replace("password=wide", "password=new");
+    assert!(git_store(&mut recs, &rotated, T0 + 2, None));
+    assert!(
+        !confirm(&mut recs, &rec, Some(T0 + 5), &learned),
+        "another process replaced the token meanwhile"
+    );
+    assert_eq!(recs[0].learned, Learned::default());
+    assert_eq!(recs[0].expires, None);
+}
+
+#[test]
+fn forget_token_removes_it_with_its_copies_and_nothing_newer() {
+    let mk = |path: Option<&[u8]>, tok: &[u8]| Record {
+        key: Key::new(b"https", b"h1", path, Some(b"u0")),
+        password: Some(Secret::from_slice(tok)),
+        oauth_refresh_token: None,
+        authtype: None,
+        credential: None,
+        expires: None,
+        ttl_expires: None,
+        stored: at(T0),
+        learned: Default::default(),
+    };
+    let mut recs = vec![
+        mk(None, b"t1"),
+        mk(Some(b"c"), b"t1"),
+        mk(Some(b"d"), b"t2"),
+    ];
+    assert!(forget_token(&mut recs, &mk(None, b"t9")).is_empty());
+    assert_eq!(forget_token(&mut recs, &mk(None, b"t1")).len(), 2);
+    assert_eq!(recs.len(), 1);
+    assert_eq!(recs[0].key.path.as_deref(), Some(&b"d"[..]));
+}
+
+#[test]
+fn a_verified_add_of_the_same_token_records_what_the_forge_said() {
+    let mut recs = Vec::new();
+    assert!(git_store(&mut recs, WIDE, T0, None));
+    let mut again = recs[0].clone();
+    again.stored = at(T0 + 9);
+    assert!(!add(&mut recs, &again), "nothing new");
+    again.learned.verified = Some(T0 + 9);
+    again.learned.login = Some(b"octo".to_vec());
+    assert!(add(&mut recs, &again));
+    assert_eq!(recs[0].learned.login.as_deref(), Some(&b"octo"[..]));
+    assert_eq!(recs[0].stored, at(T0));
 }

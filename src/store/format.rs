@@ -17,7 +17,7 @@
 use zeroize::Zeroizing;
 
 use crate::key::{HostKey, Key};
-use crate::record::{Record, Stamp};
+use crate::record::{Learned, Record, Stamp};
 use crate::secret::Secret;
 
 /// First line of every v1 file.
@@ -72,6 +72,7 @@ pub fn encode(rec: &Record) -> Zeroizing<Vec<u8>> {
     if let Some(e) = rec.ttl_expires {
         out.extend_from_slice(format!(" ttl_expires={e}").as_bytes());
     }
+    encode_learned(&mut out, &rec.learned);
     if let Some(a) = &rec.authtype {
         out.extend_from_slice(b" authtype=");
         encode_into(&mut out, a, false);
@@ -90,6 +91,43 @@ pub fn encode(rec: &Record) -> Zeroizing<Vec<u8>> {
     }
     out.push(b'\n');
     out
+}
+
+/// The forge's word on the token (DESIGN §8), non-secret: `login=NAME`, `scopes=A,B` (each
+/// scope percent-encoded, `,` included; an empty value is an empty list), `verified=SECONDS`.
+fn encode_learned(out: &mut Vec<u8>, learned: &Learned) {
+    if let Some(login) = &learned.login {
+        out.extend_from_slice(b" login=");
+        encode_into(out, login, false);
+    }
+    if let Some(scopes) = &learned.scopes {
+        out.extend_from_slice(b" scopes=");
+        for (i, scope) in scopes.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            for &b in scope {
+                if b == b',' {
+                    out.extend_from_slice(b"%2C");
+                } else {
+                    encode_into(out, &[b], false);
+                }
+            }
+        }
+    }
+    if let Some(v) = learned.verified {
+        out.extend_from_slice(format!(" verified={v}").as_bytes());
+    }
+}
+
+fn decode_scopes(value: &[u8]) -> Result<Vec<Vec<u8>>, Reason> {
+    if value.is_empty() {
+        return Ok(Vec::new());
+    }
+    value
+        .split(|&b| b == b',')
+        .map(|s| decode_field(s).map(|d| d.to_vec()))
+        .collect()
 }
 
 /// Decodes one line (without its LF).
@@ -131,6 +169,7 @@ pub fn decode(line: &[u8]) -> Result<Record, Reason> {
         expires: None,
         ttl_expires: None,
         stored: Stamp::default(),
+        learned: Learned::default(),
     };
     let mut saw_stored = false;
     for attr in fields {
@@ -147,6 +186,11 @@ pub fn decode(line: &[u8]) -> Result<Record, Reason> {
             b"expires" => rec.expires = Some(parse_u64(value).ok_or("invalid expires=")?),
             b"ttl_expires" => {
                 rec.ttl_expires = Some(parse_u64(value).ok_or("invalid ttl_expires=")?);
+            }
+            b"login" => rec.learned.login = Some(decode_field(value)?.to_vec()),
+            b"scopes" => rec.learned.scopes = Some(decode_scopes(value)?),
+            b"verified" => {
+                rec.learned.verified = Some(parse_u64(value).ok_or("invalid verified=")?);
             }
             b"authtype" => rec.authtype = Some(decode_field(value)?.to_vec()),
             b"password" => rec.password = Some(decode_secret(value)?),
@@ -246,6 +290,7 @@ mod tests {
                 secs: 1_764_000_000,
                 nanos: 5,
             },
+            learned: Learned::default(),
         }
     }
 
@@ -282,6 +327,32 @@ mod tests {
         assert_eq!(back.key, r.key);
         assert!(back.same_content(&r));
         assert_eq!(back.authtype, r.authtype);
+    }
+
+    #[test]
+    fn the_forges_word_is_kept_beside_the_token() {
+        let mut r = rec(None, Some(b"octocat"), b"ghp_abc");
+        r.learned = Learned {
+            login: Some(b"Octo Cat".to_vec()),
+            scopes: Some(vec![
+                b"repo".to_vec(),
+                b"read:org".to_vec(),
+                b"a,b".to_vec(),
+            ]),
+            verified: Some(1_764_000_100),
+        };
+        let line = encode(&r);
+        assert_eq!(
+            &line[..],
+            &b"https://github.com / @octocat stored=1764000000.000000005 login=Octo%20Cat scopes=repo,read:org,a%2Cb verified=1764000100 password=ghp_abc\n"[..]
+        );
+        let back = decode(&line[..line.len() - 1]).unwrap();
+        assert_eq!(back.learned, r.learned);
+        r.learned.scopes = Some(Vec::new());
+        let line = encode(&r);
+        assert!(line.windows(8).any(|w| w == b"scopes= "), "{line:?}");
+        assert_eq!(decode(&line[..line.len() - 1]).unwrap().learned, r.learned);
+        assert!(decode(b"https://h / @u stored=1.000000000 verified=x password=t").is_err());
     }
 
     #[test]

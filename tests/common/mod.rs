@@ -88,6 +88,12 @@ impl World {
             .env("GIT_CONFIG_NOSYSTEM", "1")
             .env("GIT_CONFIG_GLOBAL", self.home.join(".gitconfig"))
             .env("GIT_TERMINAL_PROMPT", "0")
+            // Hermetic: no test asks a real forge (github.com, gitlab.com, ...) about a test
+            // token. Command-scope config, so ~/.gitconfig stays as each test writes it; a
+            // `credential.<url>.provider` of a test's own server still wins (more specific).
+            .env("GIT_CONFIG_COUNT", "1")
+            .env("GIT_CONFIG_KEY_0", "credential.provider")
+            .env("GIT_CONFIG_VALUE_0", "generic")
             .env("LC_ALL", "C")
             .current_dir(&self.root);
         cmd

@@ -64,14 +64,14 @@ fn bash_completion_offers_commands_and_flags() {
     let check = format!(
         "source '{}'; c() {{ COMP_WORDS=(\"$@\"); COMP_CWORD=$(($# - 1)); _git_credential_pat_main; echo \"${{COMPREPLY[*]}}\"; }}; \
          c git-credential-pat ''; c git-credential-pat pr; c git-credential-pat add --exp; c git-credential-pat list --j; \
-         c git-credential-pat --backend ''",
+         c git-credential-pat --backend ''; c git-credential-pat verify --r; c git-credential-pat rotate --e",
         script.display()
     );
     let out = run(std::process::Command::new("bash").args(["-c", &check]), b"");
     let lines: Vec<String> = text(&out.stdout).lines().map(String::from).collect();
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
-        lines[0].starts_with("add list remove prune import doctor --backend="),
+        lines[0].starts_with("add list remove prune import doctor verify rotate --backend="),
         "{lines:?}"
     );
     assert_eq!(
@@ -80,7 +80,9 @@ fn bash_completion_offers_commands_and_flags() {
             "prune",
             "--expires= --expires-in=",
             "--json",
-            "auto keychain file memory"
+            "auto keychain file memory",
+            "--remove-rejected",
+            "--expires="
         ]
     );
 }

@@ -108,7 +108,7 @@ fn a_group_writable_directory_is_refused() {
     set_mode(dir, 0o770);
     assert_refused(&p, &format!("run chmod 700 {},", dir.display()));
     set_mode(dir, 0o1777);
-    assert_refused(&p, "writable by group or others");
+    assert_refused(&p, "is a shared directory (mode 1777), writable by others");
     set_mode(dir, 0o755);
     assert_eq!(
         p.get("protocol=https\nhost=h\n"),

@@ -325,11 +325,15 @@ fn list_json_has_exactly_the_documented_keys() {
         "not JSON: {out}\n{}",
         text(&parsed.stderr)
     );
-    let keys =
-        r#"["backend", "expires_utc", "host", "path", "protocol", "stored_utc", "username"]"#;
+    let keys = r#"["backend", "expires_utc", "host", "login", "path", "protocol", "scopes", "stored_utc", "username", "verified_utc"]"#;
     let lines: Vec<String> = text(&parsed.stdout).lines().map(String::from).collect();
     assert_eq!(lines[0], format!("[{keys}, {keys}]"));
-    assert!(lines[1].starts_with(r#"{"backend": "file", "expires_utc": null, "host": "example.com:8443", "path": null, "protocol": "https", "stored_utc": "#), "{}", lines[1]);
+    assert!(lines[1].starts_with(r#"{"backend": "file", "expires_utc": null, "host": "example.com:8443", "login": null, "path": null, "protocol": "https", "scopes": null, "stored_utc": "#), "{}", lines[1]);
+    assert!(
+        lines[1].ends_with(r#", "username": "octo", "verified_utc": null}"#),
+        "{}",
+        lines[1]
+    );
     assert_eq!(lines[2], "acme 4102444799 int");
 }
 
@@ -747,7 +751,9 @@ fn doctor_flags_a_helper_value_git_cannot_run() {
 #[test]
 fn every_command_has_help_and_the_tool_a_version() {
     let w = World::new("help");
-    for cmd in ["add", "list", "remove", "prune", "import", "doctor"] {
+    for cmd in [
+        "add", "list", "remove", "prune", "import", "doctor", "verify", "rotate",
+    ] {
         let out = w.run_helper(&[cmd, "--help"], "");
         assert_eq!(out.status.code(), Some(0));
         assert!(

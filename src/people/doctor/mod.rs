@@ -48,6 +48,7 @@ pub(super) fn run(s: &mut Session<'_, '_>, args: &Args, notes: &[String]) -> Res
         let answer = crate::manage::which(&mut s.chain, &req, now)?;
         findings.extend(which::explain(url, use_http_path, &answer, now));
     }
+    findings.extend(unknown_expiry(&records));
     findings.extend(helpers::check(&urls_to_check(request.url, &records)));
     findings.extend(scoped_tokens(&records));
     print(s, &findings)
@@ -197,6 +198,33 @@ fn expiry(records: &[Record], now: u64, warn: u64) -> Vec<Finding> {
     findings
 }
 
+/// A note on tokens of a known forge whose expiry is unknown and that their forge never
+/// confirmed: `verify` learns it (DESIGN §5, §8). Reads `credential.<url>.provider`.
+fn unknown_expiry(records: &[Record]) -> Option<Finding> {
+    use crate::forge::{Provider, settings, which};
+    let deadline = crate::forge::client::deadline(crate::forge::ASK_BOUND);
+    let mut providers: std::collections::HashMap<HostKey, Provider> = Default::default();
+    let unknown: Vec<String> = records
+        .iter()
+        .filter(|r| r.expires.is_none() && r.learned.verified.is_none() && r.password.is_some())
+        .filter(|r| {
+            let provider = *providers.entry(r.key.host.clone()).or_insert_with(|| {
+                let url = r.key.host.origin();
+                Provider::parse(settings::provider(&url, deadline).as_deref())
+            });
+            which::forge_for(&r.key.host, provider).is_some()
+        })
+        .map(|r| r.key.display())
+        .collect();
+    (!unknown.is_empty()).then(|| {
+        Finding::note(format!(
+            "{} on a known forge with no known expiry ({}): 'git credential-pat verify' asks the forge",
+            count(unknown.len(), "token"),
+            unknown.join(", ")
+        ))
+    })
+}
+
 /// The URLs to check the helper configuration for: `url`, else the origin of every stored
 /// credential and https://github.com; sorted, each once.
 fn urls_to_check(url: Option<CredUrl>, records: &[Record]) -> Vec<CredUrl> {
@@ -241,6 +269,7 @@ mod tests {
             expires,
             ttl_expires: None,
             stored: Stamp::default(),
+            learned: Default::default(),
         }
     }
 

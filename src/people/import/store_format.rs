@@ -84,6 +84,7 @@ pub(super) fn parse(sources: &[Source], ttl: Option<u64>, now: Stamp) -> Result<
                 expires: None,
                 ttl_expires: rules::ttl_deadline(ttl, now),
                 stored: now,
+                learned: Default::default(),
             });
         }
     }
