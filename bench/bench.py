@@ -938,9 +938,574 @@ def markdown(report: dict) -> str:
         notes.append(f"- subprocess check: {spawn['note']}")
     if notes:
         lines += ["", *notes]
+    lines += more_markdown(report)
     lines.append("")
     lines.append(f"Total run time: {report['elapsed_s']:.0f} s.")
     return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# More rows: one host holding many credentials, `import`, and the memory backend against
+# git-credential-cache. Each section has its own data, timing loop, rows and notes; main()
+# calls add_more_options(), run_more() and more_rows(), and markdown() calls more_markdown().
+
+ONE_HOST = "big.example"
+ONE_HOST_OPS = ("get-hit", "get-miss", "store-new", "store-overwrite")
+MEMORY_OPS = ("get-hit", "get-miss", "store-new", "store-identical", "erase")
+MORE_LABEL = {"get-hit": "get (hit)", "get-miss": "get (miss)", "store-new": "store (new key)",
+              "store-overwrite": "store (overwrite)", "store-identical": "store (identical re-store)",
+              "erase": "erase (with password)"}
+# Ten times the credentials (or lines) in at most this many times the time: n log n from
+# 10,000 to 100,000 is 12.5×, and ~15× leaves room for noise.
+GROWTH_TARGET = 15.0
+IMPORT_TARGET_S = 5.0
+IMPORT_TARGET_SIZE = LARGE
+MEMORY_SIZES = [1, 100]
+CACHE_TIMEOUT = 900  # git-credential-cache's own default; the run is far shorter
+KEY_PREFIX = "git-credential-pat:"  # the description of every key the memory backend makes
+
+
+def parse_sizes_or_none(text: str) -> list[int]:
+    """Like parse_sizes, and `none` (or 0) turns the section off."""
+    if text.strip().lower() in ("none", "0", "off", ""):
+        return []
+    return parse_sizes(text)
+
+
+def add_more_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("one host, import, memory backend")
+    g.add_argument("--one-host-sizes", type=parse_sizes_or_none, metavar="LIST",
+                   help=f"credentials on the single host {ONE_HOST} (default: 10000,100000 when a "
+                   "size reaches 100000, else a tenth of the largest size and the largest; none: off)")
+    g.add_argument("--import-sizes", type=parse_sizes_or_none, metavar="LIST",
+                   help="lines of the git-credential-store file imported (default as "
+                   "--one-host-sizes; none: off)")
+    g.add_argument("--import-rounds", type=int, metavar="N",
+                   help="rounds per import size (default 10, 3 with --quick)")
+    g.add_argument("--memory-sizes", type=parse_sizes_or_none, metavar="LIST",
+                   help="credentials in the kernel keyring and in git-credential-cache "
+                   "(default 1,100; none: off)")
+
+
+def tenfold(sizes: list[int]) -> list[int]:
+    """The default sizes of the growth checks: N/10 and N, N = 100,000 when a size reaches it."""
+    top = LARGE if max(sizes) >= LARGE else max(sizes)
+    return [top // 10, top] if top >= 10 else [top]
+
+
+@dataclass
+class Step:
+    """One operation of one round, the same for both sides unless stdin differs."""
+    verb: str
+    stdin: dict          # side name -> request bytes
+    password: str | None = None   # a get hit must answer this token
+    empty: bool = False           # a get miss must answer nothing
+    undo: object = None           # called with the side name after the run, untimed
+
+
+def check_run(cond: bool, who: str, what: str, res: Result) -> None:
+    if not cond:
+        out = mask(res.out.decode(errors="replace"))
+        raise BenchError(f"{who}: {what} (exit {res.code}, stdout {out!r}, "
+                         f"stderr {first_line(res.err)!r})")
+
+
+def time_steps(runner: Runner, argv: dict, ops: tuple[str, ...], rounds: int, step,
+               what: str) -> dict[str, dict[str, list[int]]]:
+    """Times each op for each side in every round, alternating which side goes first, after
+    one untimed warm-up per op and side. `argv[side](verb)` gives the command line,
+    `step(op, round)` the request; every run's exit status, stderr and answer are checked."""
+    names = list(argv)
+    samples = {op: {n: [] for n in names} for op in ops}
+
+    def one(name: str, op: str, s: Step) -> int:
+        res = runner.run(argv[name](s.verb), s.stdin[name])
+        check_run(res.code == 0 and not res.err, name, f"{what}: {op} failed", res)
+        if s.password is not None:
+            check_run(answer(res.out).get("password") == s.password, name,
+                      f"{what}: {op} did not answer the stored token", res)
+        if s.empty:
+            check_run(res.out == b"", name, f"{what}: {op} answered", res)
+        if s.undo is not None:
+            s.undo(name)
+        return res.ns
+
+    for op in ops:
+        s = step(op, rounds)
+        for name in names:
+            one(name, op, s)
+    for r in range(rounds):
+        order = names if r % 2 == 0 else names[::-1]
+        for op in ops:
+            s = step(op, r)
+            for name in order:
+                samples[op][name].append(one(name, op, s))
+    return samples
+
+
+def summarize(samples: dict[str, dict[str, list[int]]]) -> dict:
+    """Medians and ratios of a pat side and a git side, op by op."""
+    out = {}
+    for op, s in samples.items():
+        pat, git = s["pat"], s["git"]
+        out[op] = {"pat_median_ms": ms(statistics.median(pat)),
+                   "git_median_ms": ms(statistics.median(git)),
+                   "ratio": statistics.median(pat) / statistics.median(git),
+                   "median_of_ratios": statistics.median(a / b for a, b in zip(pat, git)),
+                   "pat_ns": pat, "git_ns": git}
+    return out
+
+
+def git_helper_path(name: str) -> str | None:
+    exec_path = subprocess.run(["git", "--exec-path"], capture_output=True, text=True,
+                               check=True).stdout.strip()
+    path = os.path.join(exec_path, name)
+    return path if os.access(path, os.X_OK) else None
+
+
+def private_dir(*parts: str) -> str:
+    d = os.path.join(*parts)
+    os.makedirs(d, mode=0o700, exist_ok=True)
+    os.chmod(d, 0o700)
+    return d
+
+
+def growth(blocks: list[dict], key: str) -> list[dict]:
+    """Median at each size over the median at the size before, per op and side."""
+    out = []
+    for a, b in zip(blocks, blocks[1:]):
+        out.append({"from": a["size"], "to": b["size"], "ops": {
+            op: {side: b[key][op][f"{side}_median_ms"] / a[key][op][f"{side}_median_ms"]
+                 for side in ("pat", "git")} for op in b[key]}})
+    return out
+
+
+# --- One host holding many credentials ---------------------------------------------------------
+
+def one_host_data(n: int, rng: random.Random, now: int) -> list[Cred]:
+    """n host-wide credentials on ONE_HOST, one per username, stored in a shuffled order."""
+    order = list(range(n))
+    rng.shuffle(order)
+    base_ns = (now - 400 * 86400) * 1_000_000_000
+    return [Cred(ONE_HOST, None, f"user{i:06d}", token(rng, i),
+                 base_ns + order[i] * 97_000_001_003 + rng.randrange(1_000_000_000))
+            for i in range(n)]
+
+
+def one_host(binary: str, root: str, runner: Runner, sizes: list[int], rounds: int,
+             large_rounds: int, rng: random.Random, now: int) -> dict:
+    """get (hit, miss) and store (new key, overwrite) with every credential on one host:
+    pat's file backend against git-credential-store, on the same data."""
+    storebin = git_helper_path("git-credential-store")
+    if storebin is None:
+        raise BenchError("git-credential-store not found in git --exec-path")
+    out = {"host": ONE_HOST, "against": "git credential-store", "sizes": []}
+    for n in sizes:
+        log(f"one host, {n:,} credentials: populating")
+        d = private_dir(root, "one-host", str(n))
+        pf, gf = os.path.join(private_dir(d, "pat"), "credentials"), os.path.join(d, "git-credentials")
+        helpers = {"pat": Helper("pat", [binary, "--backend", "file", "--file", pf], pf, HEADER),
+                   "git": Helper("git", [storebin, f"--file={gf}"], gf)}
+        creds = one_host_data(n, rng, now)
+        helpers["pat"].populate(sorted(pat_line(c) for c in creds))
+        helpers["git"].populate([store_line(c) for c in
+                                 sorted(creds, key=lambda c: c.stored_ns, reverse=True)])
+        hits = rng.sample(creds, k=min(n, 64))
+        del creds
+        for name, h in helpers.items():  # sanity: through each binary, before timing
+            for c in hits[:2]:
+                res = runner.run(h.argv("get"), get_req(c, with_user=True))
+                check_run(res.code == 0 and answer(res.out).get("password") == c.password, name,
+                          f"one host at {n:,}: get did not return the token written into the file", res)
+            res = runner.run(h.argv("store"), store_req(Cred(ONE_HOST, None, "sanity", "ghp_" + "S" * 36, 0)))
+            count = h.count_entries()
+            h.restore()
+            check_run(res.code == 0 and not res.err and count == n + 1, name,
+                      f"one host at {n:,}: a store of a new key left {count:,} entries, not {n + 1:,}", res)
+
+        def step(op: str, r: int) -> Step:
+            hit = hits[r % len(hits)]
+            both = lambda data: {"pat": data, "git": data}  # noqa: E731
+            restore = lambda name: helpers[name].restore()  # noqa: E731
+            if op == "get-hit":
+                return Step("get", both(get_req(hit, with_user=True)), password=hit.password)
+            if op == "get-miss":
+                return Step("get", both(req(protocol="https", host=ONE_HOST, username=f"absent{r:06d}")),
+                            empty=True)
+            if op == "store-new":
+                new = Cred(ONE_HOST, None, f"new{r:06d}", token(rng, r), 0)
+                return Step("store", both(store_req(new)), undo=restore)
+            new = Cred(ONE_HOST, None, hit.username, token(rng, r + 1), 0)  # store-overwrite
+            return Step("store", both(store_req(new)), undo=restore)
+
+        k = large_rounds if n >= LARGE else rounds
+        log(f"one host, {n:,} credentials: timing {len(ONE_HOST_OPS)} operations × {k} rounds")
+        samples = time_steps(runner, {name: h.argv for name, h in helpers.items()}, ONE_HOST_OPS, k,
+                             step, f"one host at {n:,}")
+        out["sizes"].append({"size": n, "rounds": k, "ops": summarize(samples)})
+        shutil.rmtree(d, ignore_errors=True)
+    out["growth"] = growth(out["sizes"], "ops")
+    return out
+
+
+# --- import --------------------------------------------------------------------------------
+
+def import_section(binary: str, root: str, runner: Runner, sizes: list[int], rounds: int,
+                   rng: random.Random, now: int) -> dict:
+    """`import FILE` of a git-credential-store file into an absent pat file (the file is
+    removed before each run, untimed); the sizes alternate round by round."""
+    d = private_dir(root, "import")
+    runs = {}
+    for n in sizes:
+        log(f"import, {n:,} lines: writing the git-credential-store file")
+        creds, _ = generate(n, rng, now)
+        src = os.path.join(d, f"git-credentials-{n}")
+        write_private(src, b"".join(store_line(c) for c in
+                                    sorted(creds, key=lambda c: c.stored_ns, reverse=True)))
+        target = os.path.join(private_dir(d, f"pat-{n}"), "credentials")
+        runs[n] = (Helper("pat", [binary, "--backend=file", f"--file={target}"], target, HEADER),
+                   src, len({(c.host, c.path, c.username) for c in creds}))
+
+    def one(n: int) -> int:
+        h, src, expected = runs[n]
+        if os.path.lexists(h.file):
+            os.remove(h.file)
+        res = runner.run(h.argv("import") + [src], b"")
+        check_run(res.code == 0 and not res.err and b" imported (" in res.out, "pat",
+                  f"import of {n:,} lines failed", res)
+        got = h.count_entries()
+        check_run(got == expected, "pat", f"import of {n:,} lines stored {got:,} credentials, "
+                  f"not {expected:,}", res)
+        return res.ns
+
+    for n in sizes:  # warm-up, untimed
+        one(n)
+    log(f"import: timing {', '.join(f'{n:,}' for n in sizes)} lines × {rounds} rounds")
+    samples: dict[int, list[int]] = {n: [] for n in sizes}
+    for r in range(rounds):
+        for n in (sizes if r % 2 == 0 else sizes[::-1]):
+            samples[n].append(one(n))
+    for h, _, _ in runs.values():
+        if os.path.lexists(h.file):
+            os.remove(h.file)
+    blocks = [{"size": n, "rounds": rounds, "credentials": runs[n][2],
+               "median_ms": ms(statistics.median(samples[n])), "ns": samples[n]} for n in sizes]
+    return {"against": None, "sizes": blocks,
+            "growth": [{"from": a["size"], "to": b["size"], "pat": b["median_ms"] / a["median_ms"]}
+                       for a, b in zip(blocks, blocks[1:])]}
+
+
+# --- The memory backend against git-credential-cache --------------------------------------------
+
+def key_quota() -> dict | None:
+    """The kernel's key quota of our uid: keys and bytes in use and their limits."""
+    uid = os.geteuid()
+    prefix = "root_" if uid == 0 else ""
+    try:
+        with open(f"/proc/sys/kernel/keys/{prefix}maxkeys") as f:
+            max_keys = int(f.read())
+        with open(f"/proc/sys/kernel/keys/{prefix}maxbytes") as f:
+            max_bytes = int(f.read())
+        keys = used = 0
+        with open("/proc/key-users") as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) >= 5 and parts[0].rstrip(":") == str(uid):
+                    keys, used = int(parts[3].split("/")[0]), int(parts[4].split("/")[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    return {"uid": uid, "keys": keys, "max_keys": max_keys, "bytes": used, "max_bytes": max_bytes,
+            "limits": f"/proc/sys/kernel/keys/{prefix}maxkeys, {prefix}maxbytes"}
+
+
+def tagged_keys(tag: str) -> list[tuple[int, str]] | None:
+    """(serial, description) of every live `user` key in /proc/keys whose description holds
+    tag: the keys this run made. None when /proc/keys cannot be read."""
+    try:
+        with open("/proc/keys") as f:
+            lines = f.readlines()
+    except OSError:
+        return None
+    out = []
+    for line in lines:
+        fields = line.split(None, 8)
+        if len(fields) < 9 or fields[7] != "user" or tag not in fields[8]:
+            continue
+        if any(flag in fields[1] for flag in "RDi"):  # revoked, dead, invalidated: going away
+            continue
+        out.append((int(fields[0], 16), fields[8].rsplit(": ", 1)[0].strip()))
+    return out
+
+
+def sweep_keys(tag: str, binary: str, runner: Runner, hosts: set[str]) -> dict:
+    """Removes every key of this run: with the helper's own `remove` for each host (all users'
+    host-wide credentials), then `keyctl unlink` for whatever is left."""
+    found = tagged_keys(tag)
+    if found is not None:
+        hosts = {desc[len(KEY_PREFIX):].split(" ", 1)[0].split("://", 1)[-1]
+                 for _, desc in found if desc.startswith(KEY_PREFIX)}
+    removed = 0
+    for host in sorted(hosts):
+        res = runner.run([binary, "--backend", "memory", "remove", f"https://{host}"], b"")
+        if res.code == 0:
+            removed += sum(1 for line in res.out.decode(errors="replace").splitlines()
+                           if line.startswith("removed "))
+    left = tagged_keys(tag)
+    unlinked = 0
+    if left and shutil.which("keyctl"):
+        for serial, _ in left:
+            if subprocess.run(["keyctl", "unlink", str(serial), "@u"], capture_output=True).returncode == 0:
+                unlinked += 1
+        left = tagged_keys(tag)
+    return {"removed_with_helper": removed, "unlinked_with_keyctl": unlinked,
+            "left": None if left is None else len(left)}
+
+
+def memory_section(binary: str, root: str, runner: Runner, sizes: list[int], rounds: int,
+                   rng: random.Random) -> dict:
+    """get (hit, miss), store (new, identical re-store) and erase on `--backend=memory` (the
+    kernel's user keyring) against git-credential-cache with a private socket."""
+    out: dict = {"against": "git credential-cache", "available": False, "sizes": []}
+    if not sys.platform.startswith("linux"):
+        out["reason"] = "not Linux"
+        return out
+    cachebin = git_helper_path("git-credential-cache")
+    if cachebin is None:
+        out["reason"] = "git-credential-cache not found in git --exec-path"
+        return out
+    # Every host of this run carries the tag: the user keyring is shared by every process of
+    # the uid, so only keys holding it are looked at, and all of them are removed at the end.
+    tag = f"{os.urandom(5).hex()}.pat-bench"
+    out["tag"] = tag
+    hosts: set[str] = set()
+    pat_argv = lambda verb: [binary, "--backend", "memory", verb]  # noqa: E731
+    try:
+        probe = Cred(f"probe.{tag}.example", None, "bench", "ghp_" + "M" * 36, 0)
+        hosts.add(probe.host)
+        res = runner.run(pat_argv("store"), store_req(probe))
+        if res.code != 0:
+            out["reason"] = "keyutils not permitted here: " + first_line(res.err)
+            return out
+        res = runner.run(pat_argv("erase"), store_req(probe))
+        check_run(res.code == 0 and not res.err, "pat", "memory: erase of the probe failed", res)
+        out["available"] = True
+        out["quota_at_start"] = key_quota()
+        for n in sizes:
+            out["sizes"].append(memory_size(n, binary, cachebin, root, runner, rounds, rng, tag,
+                                            hosts, pat_argv))
+            out["sizes"][-1]["cleanup"] = sweep_keys(tag, binary, runner, hosts)
+    finally:
+        out["cleanup"] = sweep_keys(tag, binary, runner, hosts)
+        out["quota_at_end"] = key_quota()
+    return out
+
+
+def memory_size(n: int, binary: str, cachebin: str, root: str, runner: Runner, rounds: int,
+                rng: random.Random, tag: str, hosts: set[str], pat_argv) -> dict:
+    users = ("git", "oauth2", "x-access-token")
+    creds = [Cred(f"m{i:03d}.{tag}.example", None, users[i % 3] if i % 4 else f"dev{i}",
+                  token(rng, i), 0) for i in range(n)]
+    hosts.update(c.host for c in creds)
+    quota = key_quota()
+    if quota is not None:
+        # Each key is charged its description (with its NUL) and its payload: the credential's
+        # line with a real stored= time and the ttl_expires= the memory backend adds (48 bytes
+        # cover both). The run adds at most two keys on top.
+        per = [len(KEY_PREFIX) + len(f"https://{c.host} / @{c.username}") + 1 + len(pat_line(c)) + 48
+               for c in creds]
+        need_keys, need_bytes = n + 2, sum(per) + 2 * max(per)
+        if (quota["keys"] + need_keys > quota["max_keys"]
+                or quota["bytes"] + need_bytes > quota["max_bytes"]):
+            return {"size": n, "skipped": (
+                f"would exceed the kernel's key quota for uid {quota['uid']}: {quota['keys']} of "
+                f"{quota['max_keys']} keys and {quota['bytes']:,} of {quota['max_bytes']:,} bytes in "
+                f"use, about {need_keys} keys and {need_bytes:,} bytes needed ({quota['limits']})")}
+    sock_dir = private_dir(root, "runtime", f"cache-{n}")
+    sock = os.path.join(sock_dir, "socket")
+    git_argv = lambda verb: [cachebin, f"--socket={sock}", f"--timeout={CACHE_TIMEOUT}", verb]  # noqa: E731
+    argv = {"pat": pat_argv, "git": git_argv}
+    try:
+        log(f"memory backend, {n:,} credentials: populating both (starts git-credential-cache's daemon)")
+        for c in creds:
+            for name in argv:
+                res = runner.run(argv[name]("store"), store_req(c))
+                check_run(res.code == 0 and not res.err, name, f"memory at {n:,}: store failed", res)
+        # What each helper's get serves, sent back as git's store after a successful fetch.
+        identical: dict[str, list[bytes]] = {name: [] for name in argv}
+        for name in argv:
+            for c in creds:
+                res = runner.run(argv[name]("get"), get_req(c))
+                a = answer(res.out)
+                # git-credential-cache announces `capability[]=authtype` unasked; like every
+                # request here, the re-store carries no capability lines.
+                check_run(res.code == 0 and not res.err and a.get("password") == c.password
+                          and not set(a) - set(SERVED_FIELDS) - {"capability[]"}, name,
+                          f"memory at {n:,}: get did not serve exactly the stored credential", res)
+                identical[name].append(req(protocol=c.protocol, host=c.host,
+                                           **{k: a[k] for k in SERVED_FIELDS if k in a}))
+        keys = tagged_keys(tag)
+        if keys is not None and len(keys) != n:
+            raise BenchError(f"memory at {n:,}: {len(keys)} keys of this run in the keyring, not {n}")
+        order = list(range(n))
+        rng.shuffle(order)
+
+        def step(op: str, r: int) -> Step:
+            i = order[r % n]
+            hit = creds[i]
+            both = lambda data: {"pat": data, "git": data}  # noqa: E731
+            if op == "get-hit":
+                return Step("get", both(get_req(hit)), password=hit.password)
+            if op == "get-miss":
+                return Step("get", both(req(protocol="https", host=f"miss{r}.{tag}.example")),
+                            empty=True)
+            if op == "store-new":
+                new = Cred(f"new{r}.{tag}.example", None, "bench", token(rng, r), 0)
+                hosts.add(new.host)
+                return Step("store", both(store_req(new)),
+                            undo=lambda name: run_ok(runner, argv, name, "erase", store_req(new)))
+            if op == "store-identical":
+                return Step("store", {name: identical[name][i] for name in argv})
+            return Step("erase", both(store_req(hit)),  # erase, then stored again untimed
+                        undo=lambda name: run_ok(runner, argv, name, "store", store_req(hit)))
+
+        log(f"memory backend, {n:,} credentials: timing {len(MEMORY_OPS)} operations × {rounds} rounds")
+        samples = time_steps(runner, argv, MEMORY_OPS, rounds, step, f"memory at {n:,}")
+        keys = tagged_keys(tag)
+        return {"size": n, "rounds": rounds, "ops": summarize(samples),
+                "keys_of_run_after": None if keys is None else len(keys), "quota_before": quota}
+    finally:
+        res = runner.run([cachebin, f"--socket={sock}", "exit"], b"")
+        if res.code != 0:
+            log(f"git credential-cache exit: {first_line(res.err)}")
+
+
+def run_ok(runner: Runner, argv: dict, name: str, verb: str, stdin: bytes) -> None:
+    res = runner.run(argv[name](verb), stdin)
+    check_run(res.code == 0 and not res.err, name, f"{verb} (untimed, to restore the data) failed", res)
+
+
+# --- Running them, rows, Markdown ------------------------------------------------------------
+
+def run_more(args: argparse.Namespace, report: dict, binary: str, root: str, runner: Runner,
+             sizes: list[int], rounds: int, large_rounds: int, now: int) -> None:
+    one_sizes = tenfold(sizes) if args.one_host_sizes is None else args.one_host_sizes
+    import_sizes = tenfold(sizes) if args.import_sizes is None else args.import_sizes
+    import_rounds = args.import_rounds or (3 if args.quick else 10)
+    memory_sizes = MEMORY_SIZES if args.memory_sizes is None else args.memory_sizes
+    report["config"].update({"one_host_sizes": one_sizes, "import_sizes": import_sizes,
+                             "import_rounds": import_rounds, "memory_sizes": memory_sizes})
+    rng = random.Random(f"{args.seed}-more")  # the other sections' data stays as it was
+    if one_sizes:
+        t0 = time.monotonic()
+        report["one_host"] = one_host(binary, root, runner, one_sizes, rounds, large_rounds, rng, now)
+        report["one_host"]["elapsed_s"] = time.monotonic() - t0
+    if import_sizes:
+        t0 = time.monotonic()
+        report["import"] = import_section(binary, root, runner, import_sizes, import_rounds, rng, now)
+        report["import"]["elapsed_s"] = time.monotonic() - t0
+    if memory_sizes:
+        log("memory backend against git-credential-cache")
+        t0 = time.monotonic()
+        report["memory"] = memory_section(binary, root, runner, memory_sizes, rounds, rng)
+        report["memory"]["elapsed_s"] = time.monotonic() - t0
+
+
+def more_rows(report: dict) -> list[dict]:
+    """The rows of these sections; each also names the command it is compared with."""
+    rows = []
+
+    def row(operation: str, size, pat: str = "", git: str = "", against: str = "",
+            ratio: str = "", target: str = "", met: str = "") -> None:
+        rows.append({"operation": operation, "size": size, "pat": pat, "store": git,
+                     "against": against, "ratio": ratio, "target": target, "met": met})
+
+    def growth_met(g: float, a: int, b: int) -> tuple[str, str]:
+        if b != 10 * a:
+            return "", ""
+        return f"≤ {GROWTH_TARGET:.0f}×", "yes" if g <= GROWTH_TARGET else "**no**"
+
+    oh = report.get("one_host")
+    if oh:
+        for block in oh["sizes"]:
+            for op, s in block["ops"].items():
+                row(f"one host: {MORE_LABEL[op]}", block["size"], fmt_ms(s["pat_median_ms"]),
+                    fmt_ms(s["git_median_ms"]), oh["against"], fmt_ratio(s["ratio"]))
+        for g in oh["growth"]:
+            for op, v in g["ops"].items():
+                row(f"one host: {MORE_LABEL[op]}, growth {g['from']:,} → {g['to']:,}", g["to"],
+                    f"{v['pat']:.2f}×", f"{v['git']:.2f}×", oh["against"], "",
+                    *growth_met(v["pat"], g["from"], g["to"]))
+    imp = report.get("import")
+    if imp:
+        for block in imp["sizes"]:
+            is_target = block["size"] == IMPORT_TARGET_SIZE
+            med = block["median_ms"]
+            row("import (git-credential-store file into an empty file store)", block["size"],
+                f"{fmt_ms(med)} ({med / 1000:.3f} s)", "", "none: git has no import command", "",
+                f"< {IMPORT_TARGET_S:.0f} s" if is_target else "",
+                ("yes" if med < IMPORT_TARGET_S * 1000 else "**no**") if is_target else "")
+        for g in imp["growth"]:
+            row(f"import, growth {g['from']:,} → {g['to']:,} lines", g["to"], f"{g['pat']:.2f}×",
+                "", "none", "", *growth_met(g["pat"], g["from"], g["to"]))
+    mem = report.get("memory")
+    if mem:
+        if not mem["available"]:
+            row(f"memory backend: n/a ({mem['reason'].replace('|', '/')})", "")
+        for block in mem["sizes"]:
+            if "skipped" in block:
+                row(f"memory backend: n/a ({block['skipped']})", block["size"])
+                continue
+            for op, s in block["ops"].items():
+                row(f"memory backend: {MORE_LABEL[op]}", block["size"], fmt_ms(s["pat_median_ms"]),
+                    fmt_ms(s["git_median_ms"]), mem["against"], fmt_ratio(s["ratio"]))
+    return rows
+
+
+def more_markdown(report: dict) -> list[str]:
+    rows = more_rows(report)
+    if not rows:
+        return []
+    lines = ["", "### One host, import, memory backend", "",
+             "| operation | size | pat median ms | git median ms | git command | ratio | target | met? |",
+             "|---|--:|--:|--:|---|--:|---|---|"]
+    for r in rows:
+        size = f"{r['size']:,}" if isinstance(r["size"], int) else r["size"]
+        lines.append(f"| {r['operation']} | {size} | {r['pat']} | {r['store']} | {r['against']} "
+                     f"| {r['ratio']} | {r['target']} | {r['met']} |")
+    notes = []
+    oh = report.get("one_host")
+    if oh:
+        notes.append(f"- one host: every credential host-wide on `https://{oh['host']}`, one per "
+                     "username; requests carry `username` (as git sends it from a URL with a "
+                     "user), misses name a username stored nowhere; growth = median at the larger "
+                     "size / median at the smaller (pat column: pat, git column: git-credential-store)")
+    imp = report.get("import")
+    if imp:
+        notes.append("- import: `<bin> --backend=file --file=X import FILE`, X removed before each "
+                     "run (untimed); every run's result is checked by counting X's credentials; "
+                     f"{imp['sizes'][0]['rounds']} rounds, sizes alternating")
+    mem = report.get("memory")
+    if mem and mem["available"]:
+        q = mem.get("quota_at_start")
+        c = mem.get("cleanup", {})
+        left = c.get("left")
+        notes.append(
+            "- memory backend: pat `--backend memory` (the kernel's user keyring) against "
+            f"`git credential-cache --socket=<private> --timeout={CACHE_TIMEOUT}` (daemon started "
+            "while populating, `exit` after each size); hosts tagged `*." + mem["tag"] + ".example`"
+            + (f"; uid {q['uid']}'s key quota at start: {q['keys']} of {q['max_keys']} keys, "
+               f"{q['bytes']:,} of {q['max_bytes']:,} bytes (pat's get describes every key in @u)"
+               if q else "")
+            + "; keys of this run left after the cleanup: "
+            + ("unknown (/proc/keys unreadable)" if left is None else str(left)))
+    took = [f"{name} {report[key]['elapsed_s']:.0f} s" for key, name in
+            (("one_host", "one host"), ("import", "import"), ("memory", "memory backend"))
+            if report.get(key) and "elapsed_s" in report[key]]
+    if took:
+        notes.append("- time taken by these sections: " + ", ".join(took))
+    if notes:
+        lines += ["", *notes]
+    return lines
 
 
 # ---------------------------------------------------------------------------------------------
@@ -995,6 +1560,7 @@ def main() -> int:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--tmpdir", help="where the temporary world goes (default: system temp dir)")
     p.add_argument("--keep", action="store_true", help="keep the temporary world")
+    add_more_options(p)
     args = p.parse_args()
 
     sizes = args.sizes or ([1, 1000] if args.quick else [1, 1000, 10_000, LARGE])
@@ -1058,6 +1624,7 @@ def main() -> int:
             if size in conc_sizes:
                 log(f"size {size:,}: concurrent stores, K = {', '.join(map(str, conc_k))}")
                 report["concurrency"] += concurrency(size, conc_k, trials, helpers, runner)
+        run_more(args, report, binary, root, runner, sizes, rounds, large_rounds, now)
         log("keychain backend")
         kc = keychain_check(binary, runner, rounds, scratch)
         if kc["available"] and 1 in sizes:
@@ -1071,6 +1638,7 @@ def main() -> int:
             shutil.rmtree(root, ignore_errors=True)
 
     report["table"] = build_rows(report)
+    report["table"] += more_rows(report)
     if args.json_file:
         with open(args.json_file, "w") as f:
             json.dump(report, f, indent=1)
