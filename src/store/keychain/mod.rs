@@ -125,6 +125,14 @@ impl KeychainStore {
         if let Some(conn) = self.conn.get() {
             return Ok(conn.clone());
         }
+        self.reachable()?;
+        let conn = self.bounded("connecting", CONNECT_TIMEOUT, imp::connect)??;
+        Ok(self.conn.get_or_init(|| conn).clone())
+    }
+
+    /// Fails at once when there is no bus, or (when trusting recent absence) when this bus
+    /// had no Secret Service a moment ago.
+    fn reachable(&self) -> Result<(), Error> {
         if let Some(problem) = platform::session_bus_problem(&|name| std::env::var_os(name)) {
             return Err(Error::KeychainUnavailable(problem));
         }
@@ -133,17 +141,28 @@ impl KeychainStore {
         {
             return Err(Error::KeychainUnavailable(problem));
         }
-        let conn = self.bounded("connecting", CONNECT_TIMEOUT, imp::connect)??;
-        Ok(self.conn.get_or_init(|| conn).clone())
+        Ok(())
     }
 
-    /// Every entry of ours, or only `host`'s.
+    /// Every entry of ours, or only `host`'s. The first call of a process connects and reads
+    /// on one worker thread.
     fn load(&self, host: Option<&HostKey>) -> Result<Vec<Loaded>, Error> {
-        let conn = self.conn()?;
         let host = host.cloned();
-        self.bounded("reading", CALL_TIMEOUT, move || {
-            imp::read(&conn, host.as_ref())
-        })?
+        if let Some(conn) = self.conn.get() {
+            let conn = conn.clone();
+            return self.bounded("reading", CALL_TIMEOUT, move || {
+                imp::read(&conn, host.as_ref())
+            })?;
+        }
+        self.reachable()?;
+        let (conn, loaded) = self.bounded_connect("reading", move |connected| {
+            let conn = imp::connect()?;
+            connected();
+            let loaded = imp::read(&conn, host.as_ref());
+            Ok::<_, Error>((conn, loaded))
+        })??;
+        let _ = self.conn.get_or_init(|| conn);
+        loaded
     }
 
     /// Loads under the writers' lock, lets `update` change the records, writes the
