@@ -695,34 +695,279 @@ class PrivateSecretService:
                 pass
 
 
-def keychain_check(binary: str, runner: Runner, rounds: int, scratch: str) -> dict:
-    """Times the keychain backend's get against a private gnome-keyring (when the machine has
-    one: dbus-daemon, gnome-keyring-daemon, dbus-send); store and erase happen untimed."""
+# --- Keychain backend against git's own libsecret helper ------------------------------------
+
+KC_OPS = ("get-hit", "get-miss", "store-state", "store-plain", "erase-nothing")
+KC_LABEL = {"get-hit": "keychain get (hit)", "get-miss": "keychain get (miss)",
+            "store-state": "keychain store after get, with state[] (git ≥ 2.46)",
+            "store-plain": "keychain store after get, without state[] (git < 2.46)",
+            "erase-nothing": "keychain erase matching nothing",
+            "auto": "auto get, bus without Secret Service (remembered)",
+            "auto-first": "auto get, bus without Secret Service (first contact)"}
+KC_TARGETS = {"get-hit": 0.7, "get-miss": 0.8, "store-state": 0.25, "erase-nothing": 0.8,
+              "auto": 1.5}
+LIBSECRET_PACKAGES = "libsecret-1-dev libglib2.0-dev pkg-config gcc"
+LIBSECRET_URL = ("https://raw.githubusercontent.com/git/git/v{version}/contrib/credential/"
+                 "libsecret/git-credential-libsecret.c")
+DISTRO_LIBSECRET = "/usr/share/doc/git/contrib/credential/libsecret/git-credential-libsecret.c"
+
+
+def git_version() -> str:
+    out = subprocess.run(["git", "--version"], capture_output=True, text=True, check=True).stdout
+    return out.split()[2]
+
+
+def libsecret_helper(args: argparse.Namespace, cache_dir: str) -> tuple[str | None, str]:
+    """git's contrib/credential/libsecret helper, built for git's own version when possible.
+
+    In order: --libsecret (a built helper); git-credential-libsecret in `git --exec-path`;
+    a copy built earlier for this git version (cache_dir); --libsecret-src; the source of the
+    running git's version tag, downloaded (the one network access of the benchmark); the copy
+    Debian's git package ships in its docs (another git version, said in the report).
+    Returns (path or None, where it came from or why there is none)."""
+    if args.libsecret:
+        return os.path.abspath(args.libsecret), f"given ({args.libsecret})"
+    exec_path = subprocess.run(["git", "--exec-path"], capture_output=True, text=True,
+                               check=True).stdout.strip()
+    built = os.path.join(exec_path, "git-credential-libsecret")
+    if os.access(built, os.X_OK):
+        return built, f"git's own ({built})"
+    version = git_version()
+    binary = os.path.join(cache_dir, f"git-credential-libsecret-{version}")
+    if os.access(binary, os.X_OK):
+        return binary, f"built from git v{version}'s contrib source (cached in {cache_dir})"
+    source, origin = None, ""
+    if args.libsecret_src:
+        source, origin = os.path.abspath(args.libsecret_src), f"--libsecret-src {args.libsecret_src}"
+        binary = os.path.join(cache_dir, "git-credential-libsecret-given-src")
+    else:
+        try:
+            import urllib.request
+            url = LIBSECRET_URL.format(version=version)
+            log(f"keychain: fetching {url}")
+            with urllib.request.urlopen(url, timeout=15) as r:
+                data = r.read()
+            os.makedirs(cache_dir, mode=0o700, exist_ok=True)
+            source = os.path.join(cache_dir, f"git-credential-libsecret-{version}.c")
+            with open(source, "wb") as f:
+                f.write(data)
+            origin = f"git v{version}'s contrib source"
+        except OSError as e:
+            log(f"keychain: cannot fetch the libsecret helper's source ({e})")
+            if os.path.exists(DISTRO_LIBSECRET):
+                source, origin = DISTRO_LIBSECRET, f"{DISTRO_LIBSECRET} (the distribution's git, not v{version})"
+                binary = os.path.join(cache_dir, "git-credential-libsecret-distro")
+    if source is None:
+        return None, "no libsecret helper source: give --libsecret-src or --libsecret"
+    flags = subprocess.run(["pkg-config", "--cflags", "--libs", "libsecret-1", "glib-2.0"],
+                           capture_output=True, text=True)
+    if flags.returncode != 0:
+        return None, f"cannot build git-credential-libsecret: install {LIBSECRET_PACKAGES}"
+    os.makedirs(cache_dir, mode=0o700, exist_ok=True)
+    cc = subprocess.run(["cc", "-O2", "-o", binary, source, *flags.stdout.split()],
+                        capture_output=True, text=True)
+    if cc.returncode != 0:
+        return None, "cannot build git-credential-libsecret: " + first_line(cc.stderr.encode())
+    return binary, f"built from {origin}"
+
+
+class BareBus:
+    """A session bus with no Secret Service and nothing to activate one (no service dirs)."""
+
+    def __init__(self, root: str):
+        os.makedirs(root, mode=0o700, exist_ok=True)
+        services = os.path.join(root, "no-services")
+        os.makedirs(services, mode=0o700, exist_ok=True)
+        conf = os.path.join(root, "bare-bus.conf")
+        with open(conf, "w") as f:
+            f.write(f"""<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:path={os.path.join(root, "bus")}</listen>
+  <servicedir>{services}</servicedir>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/><allow own="*"/>
+  </policy>
+</busconfig>
+""")
+        out = subprocess.run(["dbus-daemon", f"--config-file={conf}", "--fork",
+                              "--print-address=1", "--print-pid=1"],
+                             capture_output=True, text=True, check=True).stdout.split()
+        self.address, self.pid = out[0], int(out[1])
+
+    def stop(self) -> None:
+        try:
+            os.kill(self.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+
+
+def time_pairs(runner_of: dict, steps: dict, rounds: int) -> dict:
+    """Times each step's two commands ("pat" and "ref") alternately, round by round, after
+    one untimed warm-up each; every run is checked. steps: op -> {side: (argv, stdin, check)}."""
+    samples = {op: {"pat": [], "ref": []} for op in steps}
+    for r in range(rounds + 1):
+        for op, sides in steps.items():
+            order = ("pat", "ref") if r % 2 == 0 else ("ref", "pat")
+            for side in order:
+                argv, stdin, check = sides[side]
+                res = runner_of[side].run(argv, stdin)
+                why = check(res)
+                if why:
+                    raise BenchError(f"{op}, {side}: {why}: {first_line(res.err) or res.code}")
+                if r:
+                    samples[op][side].append(res.ns)
+    return samples
+
+
+def keychain_section(binary: str, runner: Runner, rounds: int, scratch: str,
+                     args: argparse.Namespace, cache_dir: str) -> dict:
+    """The keychain backend against git-credential-libsecret on one private gnome-keyring,
+    and auto on a bus without a Secret Service against the file backend, same run."""
     missing = [t for t in ("dbus-daemon", "gnome-keyring-daemon", "dbus-send")
                if shutil.which(t) is None]
     if missing:
         return {"available": False, "reason": "not measured: install " + " ".join(missing)}
+    libsecret, origin = libsecret_helper(args, cache_dir)
+    if libsecret is None:
+        return {"available": False, "reason": origin}
+    log(f"keychain: libsecret helper {origin}")
     ss = PrivateSecretService(os.path.join(scratch, "secret-service"))
-    kc_scratch = os.path.join(scratch, "keychain-runner")
-    os.makedirs(kc_scratch, mode=0o700, exist_ok=True)
-    kc_runner = Runner({**runner.env, "DBUS_SESSION_BUS_ADDRESS": ss.address}, kc_scratch)
-    c = Cred("keychain-bench.example.net", None, "bench", "ghp_" + "K" * 36, 0)
-    argv = [binary, "--backend", "keychain"]
+    bare = None
     try:
-        res = kc_runner.run([*argv, "store"], store_req(c))
+        kc_scratch = os.path.join(scratch, "keychain-runner")
+        os.makedirs(kc_scratch, mode=0o700, exist_ok=True)
+        kc = Runner({**runner.env, "DBUS_SESSION_BUS_ADDRESS": ss.address}, kc_scratch)
+        runners = {"pat": kc, "ref": kc}
+        c = Cred("keychain-bench.example.net", None, "bench", "ghp_" + "K" * 36, 0)
+        absent = Cred("absent.keychain-bench.example.net", None, "bench", "ghp_" + "A" * 36, 0)
+        pat = [binary, "--backend", "keychain"]
+        ls = [libsecret]
+        # What git >= 2.46 sends for a get over HTTP.
+        caps = b"capability[]=authtype\ncapability[]=state\n"
+        for argv in (pat, ls):
+            res = kc.run([*argv, "store"], store_req(c))
+            if res.code != 0 or res.err:
+                return {"available": False, "reason": first_line(res.err) or "store failed"}
+        res = kc.run([*pat, "get"], caps + get_req(c))
+        state = [l for l in res.out.decode().splitlines() if l.startswith("state[]=")]
+        if res.code != 0 or len(state) != 1:
+            raise BenchError("keychain get answered no state[]: " + first_line(res.err))
+        # The store git sends after the credential worked: what get served, with the state.
+        after_get = b"capability[]=state\n" + store_req(c) + (state[0] + "\n").encode()
+
+        def ok(res: Result) -> str:
+            return "exit %d" % res.code if res.code else ("stderr" if res.err else "")
+
+        def hit(res: Result) -> str:
+            return ok(res) or ("" if answer(res.out).get("password") == c.password else "wrong answer")
+
+        def miss(res: Result) -> str:
+            return ok(res) or ("" if not res.out.strip() else "answered a miss")
+
+        steps = {
+            "get-hit": {"pat": ([*pat, "get"], caps + get_req(c), hit),
+                        "ref": ([*ls, "get"], caps + get_req(c), hit)},
+            "get-miss": {"pat": ([*pat, "get"], caps + get_req(absent), miss),
+                         "ref": ([*ls, "get"], caps + get_req(absent), miss)},
+            "store-state": {"pat": ([*pat, "store"], after_get, ok),
+                            "ref": ([*ls, "store"], after_get, ok)},
+            "store-plain": {"pat": ([*pat, "store"], store_req(c), ok),
+                            "ref": ([*ls, "store"], store_req(c), ok)},
+            "erase-nothing": {"pat": ([*pat, "erase"], store_req(absent), ok),
+                              "ref": ([*ls, "erase"], store_req(absent), ok)},
+        }
+        log(f"keychain: timing {len(steps)} operations × {rounds} rounds against libsecret")
+        samples = time_pairs(runners, steps, rounds)
+        for argv in (pat, ls):
+            kc.run([*argv, "erase"], store_req(c))
+
+        # auto on a bus with no Secret Service, against the file backend, same binary and file.
+        bare = BareBus(os.path.join(scratch, "bare-bus"))
+        file = os.path.join(scratch, "auto-credentials")
+        runtime = runner.env["XDG_RUNTIME_DIR"]
+        memo_dir = os.path.join(runtime, "git-credential-pat")
+        auto_env = {**runner.env, "DBUS_SESSION_BUS_ADDRESS": bare.address}
+        auto_scratch = os.path.join(scratch, "auto-runner")
+        os.makedirs(auto_scratch, mode=0o700, exist_ok=True)
+        auto = Runner(auto_env, auto_scratch)
+        res = auto.run([binary, "--backend", "file", "--file", file, "store"], store_req(c))
         if res.code != 0:
-            return {"available": False, "reason": first_line(res.err)}
-        times = []
-        for _ in range(rounds):
-            res = kc_runner.run([*argv, "get"], get_req(c))
-            if res.code != 0 or answer(res.out).get("password") != c.password:
-                return {"available": False, "reason": first_line(res.err) if res.code else
-                        "get did not return the stored token"}
-            times.append(res.ns)
-        kc_runner.run([*argv, "erase"], store_req(c))
-        return {"available": True, "get_ns": times}
+            raise BenchError("auto: storing into the file failed: " + first_line(res.err))
+
+        def forget(res: Result) -> str:
+            shutil.rmtree(memo_dir, ignore_errors=True)  # after the clock stopped
+            return hit(res)
+
+        auto_steps = {
+            "auto": {"pat": ([binary, "--file", file, "get"], caps + get_req(c), hit),
+                     "ref": ([binary, "--backend", "file", "--file", file, "get"],
+                             caps + get_req(c), hit)},
+        }
+        log(f"keychain: auto on a bus without Secret Service, {rounds} rounds")
+        samples.update(time_pairs({"pat": auto, "ref": auto}, auto_steps, rounds))
+        if not os.path.isdir(memo_dir):
+            raise BenchError("auto: nothing was remembered in " + memo_dir)
+        first = {"auto-first": {"pat": ([binary, "--file", file, "get"], caps + get_req(c), forget),
+                                "ref": ([binary, "--backend", "file", "--file", file, "get"],
+                                        caps + get_req(c), hit)}}
+        samples.update(time_pairs({"pat": auto, "ref": auto}, first, rounds))
+        ops = {op: {"pat_median_ms": ms(statistics.median(v["pat"])),
+                    "ref_median_ms": ms(statistics.median(v["ref"])),
+                    "median_of_ratios": statistics.median(a / b for a, b in zip(v["pat"], v["ref"])),
+                    "pat_ns": v["pat"], "ref_ns": v["ref"]}
+               for op, v in samples.items()}
+        return {"available": True, "libsecret": origin, "rounds": rounds, "ops": ops}
     finally:
+        if bare:
+            bare.stop()
         ss.stop()
+
+
+def keychain_rows(report: dict) -> list[dict]:
+    kc = report.get("keychain")
+    if not kc:
+        return []
+    if not kc["available"]:
+        return [{"operation": f"keychain: n/a ({kc['reason'].replace('|', '/')})", "pat": "",
+                 "ref": "", "against": "", "ratio": "", "target": "", "met": ""}]
+    rows = []
+    for op, v in kc["ops"].items():
+        ratio = v["pat_median_ms"] / v["ref_median_ms"]
+        target = KC_TARGETS.get(op)
+        rows.append({"operation": KC_LABEL[op], "pat": fmt_ms(v["pat_median_ms"]),
+                     "ref": fmt_ms(v["ref_median_ms"]),
+                     "against": "file get" if op.startswith("auto") else "libsecret",
+                     "ratio": fmt_ratio(ratio), "target": f"≤ {target}×" if target else "",
+                     "met": "" if target is None else ("yes" if ratio <= target else "**no**")})
+    return rows
+
+
+def keychain_markdown(report: dict) -> list[str]:
+    rows = keychain_rows(report)
+    if not rows:
+        return []
+    kc = report["keychain"]
+    lines = ["", "### Keychain backend against git-credential-libsecret", "",
+             "| operation | pat median ms | other median ms | other | ratio | target | met? |",
+             "|---|--:|--:|---|--:|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['operation']} | {r['pat']} | {r['ref']} | {r['against']} "
+                     f"| {r['ratio']} | {r['target']} | {r['met']} |")
+    if kc["available"]:
+        lines += ["", f"- one private gnome-keyring (its own session bus, unlocked), pat "
+                  f"`--backend keychain` and git-credential-libsecret alternating in every round, "
+                  f"medians of {kc['rounds']} rounds; libsecret helper {kc['libsecret']}",
+                  "- requests as git ≥ 2.46 sends them (`capability[]=authtype`, "
+                  "`capability[]=state`); the store after get carries the `state[]` pat's get "
+                  "answered (libsecret ignores it); erase matching nothing names a host stored "
+                  "nowhere, with username and password",
+                  "- auto: pat's default backend on a session bus with no Secret Service and "
+                  "nothing to activate (a dbus-daemon with no service directories), against "
+                  "`--backend file` on the same file; \"remembered\" after the first call, "
+                  "\"first contact\" with the memo removed after each run (untimed)"]
+    return lines
 
 
 def concurrency(size: int, ks: list[int], trials: int, helpers: list[Helper],
@@ -876,18 +1121,6 @@ def build_rows(report: dict) -> list[dict]:
                      "target": "0",
                      "met": "" if pat_v is None else
                      ("yes" if pat_v["subprocesses"] + pat_v["execs_besides_itself"] == 0 else "**no**")})
-    kc = report.get("keychain")
-    if kc:
-        if kc["available"]:
-            pat_ms = ms(statistics.median(kc["get_ns"]))
-            store_ms = kc.get("store_get_1_ms")
-            rows.append({"operation": "get (hit), keychain backend", "size": 1, "pat": fmt_ms(pat_ms),
-                         "store": fmt_ms(store_ms) if store_ms else "",
-                         "ratio": fmt_ratio(pat_ms / store_ms) if store_ms else "",
-                         "target": "", "met": ""})
-        else:
-            rows.append({"operation": f"keychain: n/a ({kc['reason'].replace('|', '/')})", "size": "",
-                         "pat": "", "store": "", "ratio": "", "target": "", "met": ""})
     return rows
 
 
@@ -910,6 +1143,8 @@ def markdown(report: dict) -> str:
         "| operation | size | pat median ms | store median ms | ratio | target | met? |",
         "|---|--:|--:|--:|--:|---|---|",
     ]
+    if not report["sizes"]:
+        lines[-3:] = ["(file backend not measured: --only-keychain)"]
     for r in build_rows(report):
         size = f"{r['size']:,}" if isinstance(r["size"], int) else r["size"]
         lines.append(f"| {r['operation']} | {size} | {r['pat']} | {r['store']} | {r['ratio']} "
@@ -939,6 +1174,7 @@ def markdown(report: dict) -> str:
     if notes:
         lines += ["", *notes]
     lines += more_markdown(report)
+    lines += keychain_markdown(report)
     lines.append("")
     lines.append(f"Total run time: {report['elapsed_s']:.0f} s.")
     return "\n".join(lines) + "\n"
@@ -1561,6 +1797,16 @@ def main() -> int:
     p.add_argument("--tmpdir", help="where the temporary world goes (default: system temp dir)")
     p.add_argument("--keep", action="store_true", help="keep the temporary world")
     add_more_options(p)
+    p.add_argument("--keychain-rounds", type=int,
+                   help="rounds of the keychain rows (default: --rounds)")
+    p.add_argument("--libsecret", metavar="PATH", help="a built git-credential-libsecret")
+    p.add_argument("--libsecret-src", metavar="FILE",
+                   help="git's contrib/credential/libsecret/git-credential-libsecret.c "
+                   "(default: downloaded for the running git's version)")
+    p.add_argument("--cache-dir", metavar="DIR",
+                   help="where the built libsecret helper is kept (default: <target>/bench-cache)")
+    p.add_argument("--only-keychain", action="store_true",
+                   help="only the keychain rows (no file-backend sizes or other sections)")
     args = p.parse_args()
 
     sizes = args.sizes or ([1, 1000] if args.quick else [1, 1000, 10_000, LARGE])
@@ -1596,7 +1842,8 @@ def main() -> int:
                              "conc_sizes": conc_sizes, "conc_k": conc_k, "conc_trials": trials,
                              "rss_size": rss_size, "seed": args.seed},
                   "sizes": [], "concurrency": []}
-        for size in sorted(set(sizes) | set(conc_sizes) | {rss_size}):
+        every_size = set() if args.only_keychain else set(sizes) | set(conc_sizes) | {rss_size}
+        for size in sorted(every_size):
             log(f"size {size:,}: populating")
             ds = populate(size, helpers, rng, now)
             sanity(ds, helpers, runner)
@@ -1624,12 +1871,13 @@ def main() -> int:
             if size in conc_sizes:
                 log(f"size {size:,}: concurrent stores, K = {', '.join(map(str, conc_k))}")
                 report["concurrency"] += concurrency(size, conc_k, trials, helpers, runner)
-        run_more(args, report, binary, root, runner, sizes, rounds, large_rounds, now)
+        if not args.only_keychain:
+            run_more(args, report, binary, root, runner, sizes, rounds, large_rounds, now)
         log("keychain backend")
-        kc = keychain_check(binary, runner, rounds, scratch)
-        if kc["available"] and 1 in sizes:
-            kc["store_get_1_ms"] = report["sizes"][0]["ops"]["get-hit"]["store_median_ms"]
-        report["keychain"] = kc
+        cache_dir = args.cache_dir or os.path.join(os.path.dirname(os.path.dirname(binary)),
+                                                   "bench-cache")
+        report["keychain"] = keychain_section(binary, runner, args.keychain_rounds or rounds,
+                                              scratch, args, cache_dir)
         report["elapsed_s"] = time.monotonic() - started
     finally:
         if args.keep:
@@ -1639,6 +1887,7 @@ def main() -> int:
 
     report["table"] = build_rows(report)
     report["table"] += more_rows(report)
+    report["keychain_table"] = keychain_rows(report)
     if args.json_file:
         with open(args.json_file, "w") as f:
             json.dump(report, f, indent=1)

@@ -10,6 +10,7 @@ use crate::key::{HostKey, Key};
 use crate::protocol::{Request, Response};
 use crate::record::{Learned, Record, Stamp};
 use crate::rules::{self, Lapse, Rejected, Want};
+use crate::state::StateKey;
 use crate::time::{describe_remaining, format_datetime};
 use crate::warn::WarnState;
 
@@ -23,6 +24,8 @@ pub struct Ctx<'a> {
     pub warn: Option<u64>,
     /// Where warnings are remembered (once per 24 hours per token).
     pub warn_state: Option<WarnState>,
+    /// The key of the `state[]` proofs (git ≥ 2.46), if there is a data dir.
+    pub state_key: Option<StateKey>,
     /// Standard error: evictions, warnings, fallbacks.
     pub notices: &'a mut dyn Write,
 }
@@ -73,7 +76,18 @@ pub fn get(chain: &mut Chain, req: &Request, ctx: &mut Ctx<'_>) -> Result<Respon
         }
         if let Some(best) = sel.best {
             let rec = &records[best];
-            let answer = rules::answer(rec, want.authtype_capable, now)?;
+            let mut answer = rules::answer(rec, want.authtype_capable, now)?;
+            // A proof of what was served lets git's store-after-use skip the backend.
+            if req.has_state_capability()
+                && !chain.backend(index).ttl_restarts_on_use()
+                && let Some(state) = ctx
+                    .state_key
+                    .as_ref()
+                    .and_then(|k| k.seal(req, rec, want.authtype_capable, now))
+            {
+                answer.push("capability[]", b"state")?;
+                answer.push("state[]", &state)?;
+            }
             maybe_warn(rec, ctx);
             ctx.flush(chain);
             return Ok(answer);
@@ -176,6 +190,12 @@ pub fn store_then_learn(
     let Some(new) = rules::incoming(req, ctx.now, ctx.ttl) else {
         return Ok(());
     };
+    // Exactly what our get answered for this request: nothing would change (unless a use
+    // restarts the TTL, as on the memory backend, whose get gives no state).
+    let restarts = (0..chain.len()).any(|i| chain.backend(i).ttl_restarts_on_use());
+    if !restarts && ctx.state_key.as_ref().is_some_and(|k| k.proves(req)) {
+        return Ok(());
+    }
     let want = Want::of_store(req);
     let now = ctx.now.secs;
     let loaded = chain.load(Scope::Host(&host))?;

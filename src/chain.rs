@@ -130,7 +130,11 @@ impl Chain {
                 let memory = MemoryStore::new(lock_path(config, "memory.lock"));
                 Chain::new(vec![Box::new(memory)], false)
             }
-            BackendChoice::Auto => Chain::new(vec![keychain(), file()], true),
+            // A bus found without a Secret Service a moment ago is not asked again.
+            BackendChoice::Auto => {
+                let keychain = keychain_store(config).trusting_recent_absence();
+                Chain::new(vec![Box::new(keychain), file()], true)
+            }
         }
     }
 

@@ -24,6 +24,7 @@ pub mod protocol;
 pub mod record;
 pub mod rules;
 pub mod secret;
+pub mod state;
 pub mod store;
 pub mod time;
 pub mod warn;

@@ -164,6 +164,9 @@ pub struct Request {
     pub ephemeral: bool,
     /// `capability[]` values, in order (an empty value resets the list).
     pub capabilities: Vec<Vec<u8>>,
+    /// `state[]` values, in order (an empty value resets the list): helpers' own state, ours
+    /// tagged `pat:` ([`crate::state`]).
+    pub state: Vec<Vec<u8>>,
 }
 
 impl Request {
@@ -232,8 +235,10 @@ impl Request {
             }
             b"capability[]" if value.is_empty() => self.capabilities.clear(),
             b"capability[]" => self.capabilities.push(value.to_vec()),
+            b"state[]" if value.is_empty() => self.state.clear(),
+            b"state[]" => self.state.push(value.to_vec()),
             // `url=` is an input convenience of `git credential`, never sent to helpers;
-            // `wwwauth[]`, `state[]`, `continue` and anything newer are not ours.
+            // `wwwauth[]`, `continue` and anything newer are not ours.
             _ => {}
         }
         Ok(())
@@ -242,6 +247,11 @@ impl Request {
     /// Whether git announced `capability[]=authtype` in this request.
     pub fn has_authtype_capability(&self) -> bool {
         self.capabilities.iter().any(|c| c == b"authtype")
+    }
+
+    /// Whether git announced `capability[]=state` (git ≥ 2.46).
+    pub fn has_state_capability(&self) -> bool {
+        self.capabilities.iter().any(|c| c == b"state")
     }
 }
 
@@ -383,6 +393,14 @@ mod tests {
         let r = parse(b"url=https://evil.example/\nwwwauth[]=Basic realm=\"x\"\nstate[]=a\nfuture=1\nprotocol=https\n").unwrap();
         assert!(r.host.is_none());
         assert_eq!(r.protocol.as_deref(), Some(&b"https"[..]));
+    }
+
+    #[test]
+    fn state_values_are_kept_in_order_and_an_empty_one_resets_them() {
+        let r = parse(b"capability[]=state\nstate[]=a\nstate[]=\nstate[]=pat:v1:x\nstate[]=b=c\n")
+            .unwrap();
+        assert!(r.has_state_capability());
+        assert!(r.state == vec![b"pat:v1:x".to_vec(), b"b=c".to_vec()]);
     }
 
     #[test]

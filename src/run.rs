@@ -8,6 +8,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::process::Process;
 use crate::protocol::{self, Request};
+use crate::state::StateKey;
 use crate::warn::WarnState;
 
 /// Runs the program; returns the exit code. Errors are printed here, once, as one line.
@@ -121,6 +122,7 @@ fn git_action(p: &mut Process<'_>, action: GitAction, config: &Config) -> Result
         ttl: config.ttl,
         warn: config.warn,
         warn_state: config.data_dir.clone().map(WarnState::new),
+        state_key: config.data_dir.as_deref().map(StateKey::in_dir),
         notices: p.stderr,
     };
     match action {

@@ -15,7 +15,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{World, text};
-use secret_service::{HungBus, SecretService};
+use secret_service::{BareBus, HungBus, SecretService};
 
 /// A world whose helper uses the keychain of `ss`.
 struct Kc<'a> {
@@ -893,4 +893,224 @@ fn people_commands_work_on_the_keychain() {
         "{out}"
     );
     assert_eq!(code, 0, "{out}");
+}
+
+/// A bus address where nothing listens: a helper that touches the keychain fails with it.
+const NO_BUS: &str = "unix:path=/nonexistent/git-credential-pat-test-bus";
+
+/// The `state[]=` line of a get answer.
+fn state_line(answer: &str) -> &str {
+    answer
+        .lines()
+        .find(|l| l.starts_with("state[]="))
+        .unwrap_or_else(|| panic!("no state[] in {answer:?}"))
+}
+
+#[test]
+fn the_state_short_cut_is_taken_only_for_the_token_get_served() {
+    let k = Kc::new("state");
+    let h = "state.example";
+    k.store(&cred(h, "u", "ghp_served_token"));
+    let answer = k.get(&format!("capability[]=state\nprotocol=https\nhost={h}\n"));
+    assert!(
+        answer.starts_with(
+            "username=u\npassword=ghp_served_token\ncapability[]=state\nstate[]=pat:v1:"
+        ),
+        "{answer}"
+    );
+    let state = state_line(&answer).to_owned();
+    assert!(!state.contains("ghp_"), "{state}");
+    let items = k.ss.items_on(h);
+    let before = k.ss.modified(&items[0]);
+    // The Secret Service keeps modification times in seconds.
+    std::thread::sleep(Duration::from_millis(1100));
+    let through_state =
+        |token: &str| format!("capability[]=state\n{}{state}\n", cred(h, "u", token));
+    // The served token through its state: done without the keychain (out of reach here).
+    let out = common::run(
+        k.command("store").env("DBUS_SESSION_BUS_ADDRESS", NO_BUS),
+        through_state("ghp_served_token").as_bytes(),
+    );
+    assert_eq!(
+        (out.status.code(), text(&out.stderr).as_str()),
+        (Some(0), "")
+    );
+    k.store(&through_state("ghp_served_token"));
+    assert_eq!(k.ss.modified(&items[0]), before, "not rewritten");
+    // Another token through the same state goes to the keychain.
+    let out = common::run(
+        k.command("store").env("DBUS_SESSION_BUS_ADDRESS", NO_BUS),
+        through_state("ghp_rotated_token").as_bytes(),
+    );
+    assert_eq!(out.status.code(), Some(1), "it asked the keychain");
+    k.store(&through_state("ghp_rotated_token"));
+    assert_eq!(k.ss.items_on(h), items);
+    assert_ne!(k.ss.modified(&items[0]), before, "the new token is written");
+    assert_eq!(
+        k.get(&format!("protocol=https\nhost={h}\n")),
+        "username=u\npassword=ghp_rotated_token\n",
+        "no capability, no state"
+    );
+}
+
+#[test]
+fn git_fill_then_approve_leaves_the_keychain_untouched() {
+    common::require_git(2, 46);
+    let ss = SecretService::shared();
+    let world = World::new("kc-git-state");
+    world.use_pat("--backend=keychain");
+    let h = "git-state.example";
+    let out = common::run(
+        ss.helper(&world).args(["--backend=keychain", "store"]),
+        cred(h, "u", "ghp_git_state").as_bytes(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let items = ss.items_on(h);
+    assert_eq!(items.len(), 1);
+    let before = ss.modified(&items[0]);
+    let git = |args: &[&str], input: &str, bus: &str| {
+        let out = common::run(
+            world.git().env("DBUS_SESSION_BUS_ADDRESS", bus).args(args),
+            input.as_bytes(),
+        );
+        (out.status.code(), text(&out.stdout), text(&out.stderr))
+    };
+    let (code, filled, err) = git(
+        &["credential", "fill"],
+        &format!("capability[]=state\nprotocol=https\nhost={h}\n"),
+        &ss.address,
+    );
+    assert_eq!((code, err.as_str()), (Some(0), ""));
+    assert!(
+        filled.starts_with(&format!(
+            "capability[]=state\nprotocol=https\nhost={h}\nusername=u\npassword=ghp_git_state\nstate[]=pat:v1:"
+        )),
+        "{filled}"
+    );
+    std::thread::sleep(Duration::from_millis(1100));
+    // git hands the state back to the store; with the keychain out of reach it succeeds
+    // silently only because the store never asks it.
+    let (code, _, err) = git(&["credential", "approve"], &filled, NO_BUS);
+    assert_eq!((code, err.as_str()), (Some(0), ""));
+    let (code, _, err) = git(&["credential", "approve"], &filled, &ss.address);
+    assert_eq!((code, err.as_str()), (Some(0), ""));
+    assert_eq!(ss.items_on(h), items);
+    assert_eq!(
+        ss.modified(&items[0]),
+        before,
+        "the keychain was not written"
+    );
+    // Without the capability (git before 2.46) there is no state, and the store asks.
+    let (_, plain, _) = git(
+        &["credential", "fill"],
+        &format!("protocol=https\nhost={h}\n"),
+        &ss.address,
+    );
+    assert!(!plain.contains("state[]"), "{plain}");
+    let (_, _, err) = git(&["credential", "approve"], &plain, NO_BUS);
+    assert!(
+        err.contains("git-credential-pat: cannot use the Secret Service keyring"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_miss_and_an_erase_that_matches_nothing_open_no_session() {
+    let ss = SecretService::start("sessions");
+    let k = Kc::on("sessions", &ss);
+    let h = "sessions.example";
+    k.store(&cred(h, "u", "ghp_session"));
+    let monitor = ss.monitor();
+    assert_eq!(k.get("protocol=https\nhost=absent.example\n"), "");
+    k.erase("protocol=https\nhost=absent.example\nusername=u\npassword=x\n");
+    assert_eq!(
+        monitor.take(2),
+        ["SearchItems", "SearchItems"],
+        "one search each, no session"
+    );
+    assert_eq!(
+        k.get(&format!("protocol=https\nhost={h}\n")),
+        "username=u\npassword=ghp_session\n"
+    );
+    assert_eq!(
+        monitor.take(3),
+        ["SearchItems", "OpenSession", "GetSecrets"],
+        "a hit: one search, one session, one read of every secret"
+    );
+}
+
+#[test]
+fn auto_remembers_a_bus_without_a_secret_service_for_a_minute() {
+    let world = World::new("auto-memo");
+    let runtime = world.root.join("run");
+    std::fs::create_dir_all(&runtime).unwrap();
+    common::set_mode(&runtime, 0o700);
+    let out = common::run(
+        world.helper().args(["--backend=file", "store"]),
+        cred("memo.example", "u", "ghp_in_file").as_bytes(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let bus = BareBus::start(&world.root);
+    let address = bus.address.clone();
+    let get = |args: &[&str]| {
+        let start = Instant::now();
+        let out = common::run(
+            world
+                .helper()
+                .env("DBUS_SESSION_BUS_ADDRESS", &address)
+                .env("XDG_RUNTIME_DIR", &runtime)
+                .args(args),
+            b"protocol=https\nhost=memo.example\n",
+        );
+        (
+            out.status.code(),
+            text(&out.stdout),
+            text(&out.stderr),
+            start.elapsed(),
+        )
+    };
+    let answer = (
+        Some(0),
+        "username=u\npassword=ghp_in_file\n".to_owned(),
+        String::new(),
+    );
+    let (code, out, err, _) = get(&["get"]);
+    assert_eq!((code, out, err), answer.clone());
+    let memos: Vec<_> = std::fs::read_dir(runtime.join("git-credential-pat"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(memos.len(), 1, "{memos:?}");
+    let memo = &memos[0];
+    assert_eq!(
+        std::fs::read_to_string(memo).unwrap(),
+        format!("{address}\n")
+    );
+    assert_eq!(common::mode(memo), 0o600);
+    assert_eq!(common::mode(&runtime.join("git-credential-pat")), 0o700);
+    // The bus now hangs: only a helper that asks it waits.
+    bus.stop();
+    let _hung = HungBus::start(&world.root);
+    let (code, out, err, took) = get(&["get"]);
+    assert_eq!((code, out, err), answer.clone());
+    assert!(took < Duration::from_secs(1), "the bus was asked: {took:?}");
+    // A command that asks for the keychain itself always asks the bus.
+    let (code, _, err, took) = get(&["--backend=keychain", "get"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("did not answer within 2 s"), "{err}");
+    assert!(took >= Duration::from_secs(2), "{took:?}");
+    // A minute later the memo has expired: auto asks the bus again (and waits for it).
+    let past = std::time::SystemTime::now() - Duration::from_secs(61);
+    std::fs::File::options()
+        .write(true)
+        .open(memo)
+        .unwrap()
+        .set_modified(past)
+        .unwrap();
+    let (code, out, err, took) = get(&["get"]);
+    assert_eq!((code, out, err), answer);
+    assert!(
+        took >= Duration::from_secs(2),
+        "the memo was still used: {took:?}"
+    );
 }

@@ -342,6 +342,7 @@ impl Real<'_> {
             ttl: None,
             warn: None,
             warn_state: None,
+            state_key: None,
             notices: &mut sink,
         };
         f(&mut self.chain(), &mut ctx)

@@ -32,6 +32,7 @@ fn run(chain: &mut Chain, action: &str, lines: &str) -> (String, String) {
         ttl: None,
         warn: None,
         warn_state: None,
+        state_key: None,
         notices: &mut err,
     };
     let out = match action {
@@ -116,6 +117,7 @@ fn without_fall_back_an_unreachable_keychain_is_an_error() {
         ttl: None,
         warn: None,
         warn_state: None,
+        state_key: None,
         notices: &mut err,
     };
     assert!(app::store(&mut chain, &req, &mut ctx).is_err());
@@ -210,6 +212,7 @@ fn store_at(chain: &mut Chain, lines: &str, secs: u64, ttl: Option<u64>) {
         ttl,
         warn: None,
         warn_state: None,
+        state_key: None,
         notices: &mut err,
     };
     app::store(chain, &req, &mut ctx).unwrap();

@@ -24,6 +24,7 @@ const TOOLS: &[&str] = &[
     "dbus-run-session",
     "dbus-daemon",
     "dbus-send",
+    "dbus-monitor",
     "gnome-keyring-daemon",
     "secret-tool",
 ];
@@ -360,6 +361,154 @@ while True:\n    held.append(s.accept())\n";
 }
 
 impl Drop for HungBus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `dbus-monitor` on a bus, recording the method calls made to the Secret Service itself
+/// (`org.freedesktop.Secret.Service`), in order.
+pub struct Monitor {
+    child: Child,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl SecretService {
+    /// Starts watching this bus; returns once the monitor is in place.
+    pub fn monitor(&self) -> Monitor {
+        let mut child = self
+            .on_bus("dbus-monitor")
+            .args([
+                "--address",
+                &self.address,
+                "type='method_call',interface='org.freedesktop.Secret.Service'",
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start dbus-monitor: {e}: {PACKAGES}"));
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let out = BufReader::new(child.stdout.take().unwrap());
+        let sink = seen.clone();
+        std::thread::spawn(move || {
+            for line in out.lines().map_while(Result::ok) {
+                let member = line
+                    .split("member=")
+                    .nth(1)
+                    .map(|m| m.trim().to_owned())
+                    .filter(|_| line.starts_with("method call") || line.contains("NameLost"));
+                if let Some(m) = member {
+                    sink.lock().unwrap().push(m);
+                }
+            }
+        });
+        let monitor = Monitor { child, seen };
+        // A monitor gives up its name once it is one.
+        monitor.wait_for(|calls| calls.iter().any(|c| c == "NameLost"));
+        monitor.seen.lock().unwrap().clear();
+        monitor
+    }
+}
+
+impl Monitor {
+    /// Waits (at most 5 s) until `done` holds for the calls seen so far.
+    pub fn wait_for(&self, done: impl Fn(&[String]) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !done(&self.seen.lock().unwrap()) {
+            assert!(
+                Instant::now() < deadline,
+                "dbus-monitor saw only {:?}",
+                self.seen.lock().unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// The Secret Service methods called since the last `take`, once `count` of them
+    /// were seen (and a moment more, for any stragglers).
+    pub fn take(&self, count: usize) -> Vec<String> {
+        self.wait_for(|calls| calls.len() >= count);
+        std::thread::sleep(Duration::from_millis(200));
+        std::mem::take(&mut *self.seen.lock().unwrap())
+    }
+}
+
+impl Drop for Monitor {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A session bus with no Secret Service and nothing to activate one (no service
+/// directories), listening at `dir/hung-bus`, where [`HungBus::start`] can take its place.
+pub struct BareBus {
+    /// `unix:path=...`
+    pub address: String,
+    child: Child,
+    socket: PathBuf,
+}
+
+impl BareBus {
+    /// Starts the bus daemon in `dir`.
+    pub fn start(dir: &Path) -> BareBus {
+        require_tools();
+        let socket = dir.join("hung-bus");
+        let services = dir.join("no-services");
+        std::fs::create_dir_all(&services).unwrap();
+        let config = dir.join("bare-bus.conf");
+        std::fs::write(
+            &config,
+            format!(
+                r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:path={}</listen>
+  <servicedir>{}</servicedir>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"#,
+                socket.display(),
+                services.display()
+            ),
+        )
+        .unwrap();
+        let mut child = Command::new("dbus-daemon")
+            .arg(format!("--config-file={}", config.display()))
+            .args(["--nofork", "--print-address=1"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start dbus-daemon: {e}: {PACKAGES}"));
+        let mut address = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut address)
+            .unwrap();
+        assert!(address.starts_with("unix:path="), "{address}");
+        BareBus {
+            address: address.trim().to_owned(),
+            child,
+            socket,
+        }
+    }
+
+    /// Stops the daemon and frees its socket path.
+    pub fn stop(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.socket);
+    }
+}
+
+impl Drop for BareBus {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();

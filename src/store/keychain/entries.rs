@@ -1,6 +1,6 @@
-//! Our keychain entries: reading and decoding them, writing and deleting them, and turning
-//! what goes wrong into an [`Error`] that never shows the secret bytes some keyring errors
-//! carry.
+//! Our keychain entries through the `keyring` crates (macOS Keychain, Windows Credential
+//! Manager): reading and decoding them, writing and deleting them, and turning what goes
+//! wrong into an [`Error`] that never shows the secret bytes some keyring errors carry.
 
 use std::collections::HashMap;
 
@@ -8,23 +8,45 @@ use keyring_core::{Entry, Error as KeyringError};
 use zeroize::{Zeroize, Zeroizing};
 
 use super::platform::{self, SERVICE};
+use super::{Loaded, corrupt};
 use crate::display::escape;
+use crate::key::HostKey;
 use crate::record::Record;
 use crate::store::Error;
-use crate::store::format::{self, Reason};
+use crate::store::format;
 
-/// A credential as loaded, with the entry that holds it.
-pub(super) struct Loaded {
-    pub(super) record: Record,
-    pub(super) entry: Entry,
+/// Nothing to hold between calls: `keyring` keeps its store itself.
+#[derive(Clone)]
+pub(super) struct Conn;
+/// An entry, found or made.
+pub(super) type Handle = Entry;
+
+/// Lets `keyring` pick the platform store and connect (once per process).
+pub(super) fn connect() -> Result<Conn, Error> {
+    keyring::Entry::store_status()
+        .as_ref()
+        .map_err(|e| match describe("connecting", e) {
+            Error::KeychainFailed(m) => Error::KeychainUnavailable(m),
+            other => other,
+        })
+        .map(|_| Conn)
+}
+
+/// Never remembered here: these keychains are always there.
+pub(super) fn remembered_absence() -> Option<String> {
+    None
+}
+
+/// Every entry of ours, or only `host`'s.
+pub(super) fn read(_: &Conn, host: Option<&HostKey>) -> Result<Vec<Loaded>, Error> {
+    let spec = platform::search_spec(host);
+    let prefix = host.map(format::group_prefix);
+    read_spec(&spec, prefix.as_deref())
 }
 
 /// Reads and decodes the entries `spec` finds, keeping those of our service whose account
 /// starts with `prefix`.
-pub(super) fn read(
-    spec: &[(&'static str, String)],
-    prefix: Option<&[u8]>,
-) -> Result<Vec<Loaded>, Error> {
+fn read_spec(spec: &[(&'static str, String)], prefix: Option<&[u8]>) -> Result<Vec<Loaded>, Error> {
     let spec: HashMap<&str, &str> = spec.iter().map(|(k, v)| (*k, v.as_str())).collect();
     // An empty search matches every item of every application.
     debug_assert!(!spec.is_empty());
@@ -54,13 +76,16 @@ pub(super) fn read(
         if out.iter().any(|l| l.record.key == record.key) {
             return Err(corrupt(&account, "two entries hold this key"));
         }
-        out.push(Loaded { record, entry });
+        out.push(Loaded {
+            record,
+            handle: entry,
+        });
     }
     Ok(out)
 }
 
 /// Writes `rec` into `entry`, or into a new entry for its key.
-pub(super) fn write(entry: Option<Entry>, rec: &Record) -> Result<(), Error> {
+pub(super) fn write(_: &Conn, entry: Option<Entry>, rec: &Record) -> Result<(), Error> {
     let line = format::encode(rec);
     let secret = &line[..line.len() - 1];
     let entry = match entry {
@@ -73,26 +98,11 @@ pub(super) fn write(entry: Option<Entry>, rec: &Record) -> Result<(), Error> {
     platform::after_write(&entry, &rec.key).map_err(|e| describe_owned("writing", e))
 }
 
-pub(super) fn delete(entry: Entry) -> Result<(), Error> {
+pub(super) fn delete(_: &Conn, entry: Entry) -> Result<(), Error> {
     match entry.delete_credential() {
         Ok(()) | Err(KeyringError::NoEntry) => Ok(()),
         Err(e) => Err(describe_owned("deleting", e)),
     }
-}
-
-fn corrupt(account: &str, reason: Reason) -> Error {
-    Error::KeychainCorrupt {
-        entry: escape(account.as_bytes()),
-        reason,
-    }
-}
-
-/// The message of [`Error::KeychainCorrupt`].
-pub fn corrupt_message(entry: &str, reason: &str) -> String {
-    format!(
-        "keychain entry '{entry}' (service {SERVICE}) is corrupt ({reason}); nothing was changed: {}, then store the token again",
-        platform::remove_hint(entry)
-    )
 }
 
 /// Like [`describe`], and wipes the secret bytes some errors carry.
@@ -109,7 +119,7 @@ fn describe_owned(op: &'static str, e: KeyringError) -> Error {
 
 /// Turns a keyring error into ours: out of reach or locked is `KeychainUnavailable`,
 /// anything else `KeychainFailed`. Never shows the bytes some variants carry.
-pub(super) fn describe(op: &'static str, e: &KeyringError) -> Error {
+fn describe(op: &'static str, e: &KeyringError) -> Error {
     use platform::{CHECK, NAME, START, UNLOCK};
     let detail = |err: &dyn std::fmt::Display| escape(err.to_string().as_bytes());
     match e {
@@ -154,10 +164,6 @@ pub(super) fn describe(op: &'static str, e: &KeyringError) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::key::Key;
-    use crate::record::Stamp;
-    use crate::secret::Secret;
-    use platform::account;
 
     #[test]
     fn errors_never_show_secret_bytes() {
@@ -170,20 +176,6 @@ mod tests {
             assert!(!shown.contains("ghp_secret"), "{shown}");
             assert!(shown.contains("cannot decode"), "{shown}");
         }
-        let rec = Record {
-            key: Key::new(b"https", b"h", None, Some(b"u")),
-            password: Some(Secret::from_slice(b"ghp_secret_token")),
-            oauth_refresh_token: None,
-            authtype: None,
-            credential: None,
-            expires: None,
-            ttl_expires: None,
-            stored: Stamp::default(),
-            learned: Default::default(),
-        };
-        let e = corrupt(&account(&rec.key), "unknown attribute");
-        assert!(!format!("{e} {e:?}").contains("ghp_secret"));
-        assert!(e.to_string().starts_with("keychain entry 'https://h / @u' (service git-credential-pat) is corrupt (unknown attribute); nothing was changed: "), "{e}");
     }
 
     #[test]

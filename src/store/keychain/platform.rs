@@ -16,7 +16,8 @@ pub(super) fn account(key: &Key) -> String {
 }
 
 // The rest is this platform's: `NAME` and the hints of the messages, `session_bus_problem`,
-// `search_spec`, `specifiers`, `new_entry`, `after_write` and `remove_hint`.
+// `search_spec` and `remove_hint`; on the Secret Service also `item_attributes` and `label`,
+// elsewhere `specifiers`, `new_entry` and `after_write` for the keyring crates.
 #[cfg(not(all(
     unix,
     not(any(target_os = "macos", target_os = "ios", target_os = "android"))
@@ -28,17 +29,14 @@ pub use other::*;
 ))]
 pub use secret_service::*;
 
-/// The Secret Service (Linux and the BSDs), as `keyring` selects it.
+/// The Secret Service (Linux and the BSDs).
 #[cfg(all(
     unix,
     not(any(target_os = "macos", target_os = "ios", target_os = "android"))
 ))]
 mod secret_service {
-    use std::collections::HashMap;
     use std::ffi::OsString;
     use std::path::PathBuf;
-
-    use keyring_core::{Entry, Error as KeyringError};
 
     use super::{SERVICE, account};
     use crate::display::escape;
@@ -90,34 +88,17 @@ mod secret_service {
         ]
     }
 
+    /// Every attribute of `key`'s item: `service` and `username` (the account), as the
+    /// keyring crates name them, then [`attributes`].
+    pub fn item_attributes(key: &Key) -> Vec<(&'static str, String)> {
+        let mut attrs = vec![("service", SERVICE.to_owned()), ("username", account(key))];
+        attrs.extend(attributes(&key.host));
+        attrs
+    }
+
+    /// The label seahorse shows.
     pub fn label(key: &Key) -> String {
         format!("{SERVICE}: {}", key.display())
-    }
-
-    /// The service and account of a found item.
-    pub fn specifiers(entry: &Entry) -> Result<Option<(String, String)>, KeyringError> {
-        match entry.get_attributes() {
-            Ok(mut a) => Ok(a.remove("service").zip(a.remove("username"))),
-            Err(KeyringError::NoEntry) => Ok(None),
-            Err(e) => Err(e),
-        }
-    }
-
-    pub fn new_entry(key: &Key) -> Result<Entry, KeyringError> {
-        let label = label(key);
-        Entry::new_with_modifiers(
-            SERVICE,
-            &account(key),
-            &HashMap::from([("label", label.as_str())]),
-        )
-    }
-
-    /// Sets our attributes: a second call, as the store creates items with `service` and
-    /// `username` only. An item left without them by a crash in between is repaired by the
-    /// next write of its key (the store finds items by `service` and `username`).
-    pub fn after_write(entry: &Entry, key: &Key) -> Result<(), KeyringError> {
-        let attrs = attributes(&key.host);
-        entry.update_attributes(&attrs.iter().map(|(k, v)| (*k, v.as_str())).collect())
     }
 
     pub fn remove_hint(entry: &str) -> String {
