@@ -77,7 +77,7 @@ impl std::fmt::Display for Note {
             // One short line: the whole error chain is for `doctor`.
             Note::PassedOver { backend, .. } => write!(
                 f,
-                "note: the {} is not reachable, so this used the file (to stop trying it: git config --global credential.helper 'pat --backend=file'; 'git credential-pat doctor' says why)",
+                "note: the {} is not reachable, so this used the file (to stop trying it, add --backend=file to pat's entry in git config --global --get-all credential.helper; git credential-pat doctor says why)",
                 backend.name()
             ),
             Note::FellBack { backend, place } => write!(

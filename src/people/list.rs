@@ -184,7 +184,7 @@ fn row_cells(r: &Row, look: &Look) -> ([String; 8], &'static str) {
     let user = r.key.username.as_deref().map_or("-".into(), escape);
     let now = look.now;
     let (expires, style) = match r.expires {
-        None => ("never".to_string(), ""),
+        None => ("unknown".to_string(), ""),
         Some(e) if now >= e => (format!("{} (expired)", format_date(e)), "\x1b[31m"),
         Some(e) => {
             let style = if e - now <= look.warn { "\x1b[33m" } else { "" };
@@ -259,7 +259,7 @@ mod tests {
             table(&rows, &look),
             [
                 "URL                    USERNAME  BACKEND  EXPIRES                STORED",
-                "https://a.example      octo      file     never                  1970-01-01",
+                "https://a.example      octo      file     unknown                1970-01-01",
                 "https://b.example.org  x         file     1970-01-04 (in 1 day)  1970-01-01",
             ]
         );
@@ -309,8 +309,8 @@ mod tests {
             table(&[confirmed, plain], &look),
             [
                 "URL                 USERNAME  BACKEND  EXPIRES  STORED      LOGIN    VERIFIED    SCOPES",
-                "https://github.com  octo      file     never    1970-01-01  octocat  1970-01-02  repo,read:org",
-                "https://h.example   u         file     never    1970-01-01  -        -           -",
+                "https://github.com  octo      file     unknown  1970-01-01  octocat  1970-01-02  repo,read:org",
+                "https://h.example   u         file     unknown  1970-01-01  -        -           -",
             ]
         );
     }

@@ -1,6 +1,6 @@
 //! What a people's command works with, and where its lines go.
 
-use crate::chain::Chain;
+use crate::chain::{Chain, Note};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::process::Process;
@@ -29,7 +29,13 @@ impl Session<'_, '_> {
     /// Shows every note the backend chain gathered (an unreachable keychain passed over
     /// included: a person asked, so a person is told).
     pub(super) fn flush_notes(&mut self) {
-        for note in self.chain.take_notes() {
+        let notes = self.chain.take_notes();
+        // A fallback that created the file says it all: the pass-over is not said twice.
+        let fell_back = notes.iter().any(|n| matches!(n, Note::FellBack { .. }));
+        for note in notes {
+            if fell_back && matches!(note, Note::PassedOver { .. }) {
+                continue;
+            }
             self.err(&note.to_string());
         }
     }

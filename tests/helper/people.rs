@@ -288,7 +288,7 @@ fn list_shows_an_aligned_sorted_table_and_never_a_token() {
     );
     assert_eq!(
         lines[1],
-        format!("https://github.com       zed       file     never                   {today}")
+        format!("https://github.com       zed       file     unknown                 {today}")
     );
     assert!(
         lines[2].starts_with("https://github.com/acme  amy       file     ")

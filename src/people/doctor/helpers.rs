@@ -71,7 +71,7 @@ fn check_url(url: &CredUrl, entries: &[HelperEntry]) -> Vec<Finding> {
     let list = helpers_for(url, entries);
     let Some(pos) = list.iter().position(|h| gitconfig::pat_words(h).is_some()) else {
         return vec![Finding::problem(format!(
-            "pat is not configured for {shown}: run ./install.sh, or git config --global credential.helper pat"
+            "pat is not configured for {shown}: run ./install.sh (it puts pat first and keeps the helpers you had)"
         ))];
     };
     let mut findings: Vec<Finding> = list[..pos]
