@@ -826,3 +826,62 @@ fn a_token_given_as_an_extra_argument_is_a_usage_error() {
     assert_eq!(out_text, "");
     assert!(!p.file.exists(), "nothing stored");
 }
+
+/// A file not written whole by the helper itself is checked whole before it is trusted: a
+/// get never silently misses a misplaced line, a store never copies a corrupt line through.
+#[test]
+fn a_hand_edited_file_is_checked_whole_before_any_use() {
+    let p = Pat::new("handedit");
+    // The misplaced line is for a host a binary search would not look at.
+    write_private(
+        &p.file,
+        v1_file(&[
+            "https://b.example / @u stored=1700000000.000000000 password=ghp_b",
+            "https://c.example / @u stored=1700000000.000000000 password=ghp_c",
+            "https://a.example / @u stored=1700000000.000000000 password=ghp_a",
+        ])
+        .as_bytes(),
+    );
+    let (code, out, err) = pat_within(&p, "get", "protocol=https\nhost=a.example\n");
+    assert_eq!((code, out.as_str()), (1, ""), "{err}");
+    assert!(
+        err.contains("is not sorted (line 4 is out of order)"),
+        "{err}"
+    );
+
+    // A corrupt line under another host: the store of a new host must not copy it through.
+    write_private(
+        &p.file,
+        v1_file(&["https://b.example / @u stored=1700000000.000000000 password=ghp_b secret=x"])
+            .as_bytes(),
+    );
+    let before = std::fs::read(&p.file).unwrap();
+    let (code, _, err) = pat_within(&p, "store", &cred("z.example", "u", "ghp_z"));
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("is corrupt at line 2 (unknown attribute)"),
+        "{err}"
+    );
+    assert!(!err.contains("ghp_"), "{err}");
+    assert_eq!(
+        std::fs::read(&p.file).unwrap(),
+        before,
+        "nothing written over it"
+    );
+
+    // Once the helper has written the file itself, it trusts it again; a later hand edit is
+    // noticed (its identity changes) and checked whole once more.
+    std::fs::remove_file(&p.file).unwrap();
+    p.store(&cred("a.example", "u", "ghp_a"));
+    p.store(&cred("b.example", "u", "ghp_b"));
+    assert!(
+        p.get("protocol=https\nhost=a.example\n")
+            .contains("password=ghp_a")
+    );
+    let mut body = std::fs::read_to_string(&p.file).unwrap();
+    body.push_str("https://0.example / @u stored=1700000000.000000000 password=ghp_0\n");
+    write_private(&p.file, body.as_bytes());
+    let (code, _, err) = pat_within(&p, "get", "protocol=https\nhost=a.example\n");
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("is not sorted"), "{err}");
+}

@@ -65,6 +65,32 @@ struct Opened {
     len: u64,
     /// Offset of the first record line (0 for an empty file).
     data_start: u64,
+    /// Whether this is the very file this helper last wrote and checked whole (its identity
+    /// is the one recorded in the lock file, see [`signature`]). A file edited by hand, or
+    /// written by something else, is checked whole — order, every line decodable, no
+    /// duplicates — before anything trusts it, so it is never silently half-used.
+    verified: bool,
+}
+
+/// The identity of the credentials file as this helper left it: its size and modification
+/// time (ns). An editor, a script or another program that writes the file changes them; a
+/// copy that keeps both (`cp -p`) is the same bytes as far as this check can tell.
+#[cfg(unix)]
+fn signature(meta: &std::fs::Metadata) -> Vec<u8> {
+    use std::os::unix::fs::MetadataExt;
+    format!(
+        "git-credential-pat verified v1 {} {} {}\n",
+        meta.len(),
+        meta.mtime(),
+        meta.mtime_nsec()
+    )
+    .into_bytes()
+}
+
+/// Off Unix no identity is recorded: every file is checked whole.
+#[cfg(not(unix))]
+fn signature(_: &std::fs::Metadata) -> Vec<u8> {
+    Vec::new()
 }
 
 impl FileStore {
@@ -111,10 +137,15 @@ impl FileStore {
             return Err(Error::Insecure { path: dir, problem });
         }
         let len = meta.len();
+        let recorded = fsio::read_private(&self.sibling(".lock"), 256)
+            .ok()
+            .flatten();
+        let mine = signature(&meta);
         let mut opened = Opened {
             file,
             len,
             data_start: 0,
+            verified: !mine.is_empty() && recorded.is_some_and(|r| r[..] == mine[..]),
         };
         if len > 0 {
             let head = read_at(&opened.file, 0, HEADER.len().min(len as usize))
@@ -164,6 +195,30 @@ impl FileStore {
         lock_exclusive(&self.sibling(".lock"))
     }
 
+    /// Checks a file this helper did not write whole (see [`Opened::verified`]).
+    fn trust(&self, o: &Opened) -> Result<(), Error> {
+        if o.verified {
+            return Ok(());
+        }
+        self.scan(o, true).map(|_| ())
+    }
+
+    /// Records in the lock file (held) the identity of the file just written and checked, so
+    /// later readers can trust it without reading it whole. Best effort: unrecorded, the next
+    /// reader checks the file whole.
+    fn record_verified(&self, lock: &File) {
+        #[cfg(unix)]
+        if let Ok(meta) = self.path.symlink_metadata() {
+            use std::os::unix::fs::FileExt;
+            let sig = signature(&meta);
+            if lock.set_len(0).is_ok() {
+                let _ = lock.write_all_at(&sig, 0);
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = lock;
+    }
+
     /// Writes a new file through `fill` and renames it over the old one.
     fn replace_with(&self, fill: impl FnOnce(&mut File) -> io::Result<()>) -> Result<(), Error> {
         let tmp = self.sibling(".tmp");
@@ -205,7 +260,7 @@ impl Store for FileStore {
 
     fn check(&self) -> Result<(), Error> {
         match self.open_checked()? {
-            Some(o) => self.scan(&o, false).map(|_| ()),
+            Some(o) => self.trust(&o),
             None => Ok(()),
         }
     }
@@ -217,27 +272,33 @@ impl Store for FileStore {
     ) -> Result<Vec<Record>, Error> {
         match self.open_checked()? {
             None => Ok(Vec::new()),
-            Some(o) => Ok(self.read_group(&o, &format::group_prefix(host), keep)?.0),
+            Some(o) => {
+                self.trust(&o)?;
+                Ok(self.read_group(&o, &format::group_prefix(host), keep)?.0)
+            }
         }
     }
 
     fn load_host(&self, host: &HostKey) -> Result<Vec<Record>, Error> {
         match self.open_checked()? {
             None => Ok(Vec::new()),
-            Some(o) => Ok(self
-                .read_group(&o, &format::group_prefix(host), &|_| true)?
-                .0),
+            Some(o) => {
+                self.trust(&o)?;
+                Ok(self
+                    .read_group(&o, &format::group_prefix(host), &|_| true)?
+                    .0)
+            }
         }
     }
 
     fn update_host(&self, host: &HostKey, update: &mut Update<'_>) -> Result<bool, Error> {
         self.ensure_dir()?;
-        let _lock = self.lock()?;
+        let lock = self.lock()?;
         let opened = self.open_checked()?;
         if let Some(o) = &opened {
-            // A write copies the rest of the file as it is: it must be in order, or a
-            // credential out of place would be missed now and duplicated later.
-            self.scan(o, false)?;
+            // A write copies the rest of the file as it is: it must be sound, or a credential
+            // out of place would be missed now and duplicated later.
+            self.trust(o)?;
         }
         let prefix = format::group_prefix(host);
         let (mut records, (start, end)) = match &opened {
@@ -262,6 +323,7 @@ impl Store for FileStore {
             }
             Ok(())
         })?;
+        self.record_verified(&lock);
         Ok(true)
     }
 
@@ -274,7 +336,7 @@ impl Store for FileStore {
 
     fn update_all(&self, update: &mut Update<'_>) -> Result<bool, Error> {
         self.ensure_dir()?;
-        let _lock = self.lock()?;
+        let lock = self.lock()?;
         let mut records = match self.open_checked()? {
             None => Vec::new(),
             Some(o) => self.read_all(&o)?,
@@ -290,6 +352,7 @@ impl Store for FileStore {
             }
             Ok(())
         })?;
+        self.record_verified(&lock);
         Ok(true)
     }
 }
