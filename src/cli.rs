@@ -8,7 +8,7 @@
 use std::ffi::{OsStr, OsString};
 
 /// Options shared by every command, as given on the command line (not yet validated).
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Options {
     /// `--backend`.
     pub backend: Option<String>,
@@ -102,6 +102,13 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Invocation, Usa
         }
     }
     let Some(word) = command else {
+        // Options and no command: an option probably took the command as its value
+        // (`--ttl get`); say so rather than print help and succeed.
+        if options != Options::default() {
+            return Err(UsageError(
+                "no command given after the options (did an option take the command word as its value? write --opt=value); see git credential-pat --help".into(),
+            ));
+        }
         return Ok(Invocation {
             options,
             command: Command::Help,

@@ -173,6 +173,11 @@ fn credentials_file(
     helper: &Options,
     data_dir: Option<&std::path::Path>,
 ) -> Result<PathBuf, UsageError> {
+    if options.file.as_ref().is_some_and(|f| f.is_empty())
+        || helper.file.as_ref().is_some_and(|f| f.is_empty())
+    {
+        return Err(UsageError("--file needs a path (it was empty)".into()));
+    }
     match options
         .file
         .clone()

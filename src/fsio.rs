@@ -123,6 +123,15 @@ pub fn lock_exclusive(path: &Path) -> Result<File, OpenError> {
     let f = opened.map_err(|e| {
         if is_symlink_error(&e) {
             OpenError::Insecure(Problem::Symlink)
+        } else if e.kind() == io::ErrorKind::IsADirectory {
+            OpenError::Insecure(Problem::NotRegular {
+                kind: "a directory",
+            })
+        } else if e.kind() == io::ErrorKind::ReadOnlyFilesystem {
+            OpenError::Io(
+                "take the writers' lock (the store is on a read-only file system: nothing can be changed there; use --file on a writable one)",
+                e,
+            )
         } else {
             OpenError::Io("open", e)
         }

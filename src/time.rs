@@ -132,17 +132,17 @@ pub fn describe_remaining(expires: u64, now: u64) -> String {
     if now >= expires {
         return "expired".into();
     }
-    // Counted in whole minutes (rounded up) before rounding down to the unit shown, so the
-    // same expiry reads the same in `add` and in a `list` run a few seconds later: a token
-    // added for 30 days is "in 30 days" for its first minute, not "in 29 days" one second on.
-    let minutes = (expires - now).div_ceil(60);
-    match minutes {
-        0..60 => format!("in {minutes} min"),
-        60..1440 => format!("in {} h", minutes / 60),
-        _ => format!(
-            "in {}",
-            crate::display::count((minutes / 1440) as usize, "day")
-        ),
+    // Rounded down; days are counted in whole minutes (rounded up) first, so the same expiry
+    // reads the same in `add` and in a `list` run a few seconds later: a token added for 30
+    // days is "in 30 days" for its first minute, not "in 29 days" one second on.
+    let left = expires - now;
+    match left {
+        0..3600 => format!("in {} min", left / 60),
+        3600..86_400 => format!("in {} h", left / 3600),
+        _ => {
+            let days = left.div_ceil(60) / 1440;
+            format!("in {}", crate::display::count(days as usize, "day"))
+        }
     }
 }
 
@@ -213,5 +213,7 @@ mod tests {
         );
         assert_eq!(describe_remaining(100 + 86_400, 100), "in 1 day");
         assert_eq!(describe_remaining(100 + 7200, 100), "in 2 h");
+        assert_eq!(describe_remaining(100 + 86_399, 100), "in 23 h");
+        assert_eq!(describe_remaining(100 + 61, 100), "in 1 min");
     }
 }

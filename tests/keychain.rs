@@ -823,7 +823,7 @@ fn people_commands_work_on_the_keychain() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(
         out,
-        "Stored the token for https://octo@github.com in the keychain store (no expiry).\n"
+        "Stored the token for https://octo@github.com in the keychain store (no known expiry).\n"
     );
     assert_eq!(ss.items_on("github.com").len(), 1);
     let fill = common::run(

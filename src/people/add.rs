@@ -298,7 +298,7 @@ fn print(s: &mut Session<'_, '_>, added: &Added) -> Result<()> {
             format_datetime(e),
             describe_remaining(e, s.p.now.secs)
         ),
-        None => "no expiry".into(),
+        None => "no known expiry".into(),
     };
     s.out(&format!(
         "Stored the token for {} in the {} store ({expires}).",

@@ -84,7 +84,7 @@ fn add_then_git_fill_returns_the_token() {
     );
     assert_eq!(
         out,
-        "Stored the token for https://octocat@github.com in the file store (no expiry).\n"
+        "Stored the token for https://octocat@github.com in the file store (no known expiry).\n"
     );
     assert!(
         s.fill("protocol=https\nhost=github.com\n")

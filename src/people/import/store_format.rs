@@ -71,7 +71,22 @@ pub(super) fn parse(sources: &[Source], ttl: Option<u64>, now: Stamp) -> Result<
                 parsed.skipped.push(at());
                 continue;
             };
-            let key = url.key(None);
+            // Paths are resolved as git's requests are (dot segments); one that climbs
+            // above the root can never be served, so it is not imported.
+            let path = match crate::key::ReqPath::of(url.path.as_deref()) {
+                crate::key::ReqPath::Climbs => {
+                    parsed
+                        .skipped
+                        .push(format!("{} (its path climbs above the root)", at()));
+                    continue;
+                }
+                crate::key::ReqPath::At(p) => Some(p),
+                _ => None,
+            };
+            let key = crate::key::Key {
+                path,
+                ..url.key(None)
+            };
             if !seen.insert(key.clone()) {
                 continue;
             }
