@@ -601,7 +601,14 @@ fn an_untrusted_certificate_gets_no_request_and_no_token() {
     );
     assert!(out.status.success());
     assert_eq!(text(&out.stderr), "");
-    let log = f.api.log();
+    // The server logs the failed handshake from its connection's thread, which may finish
+    // a moment after the helper gave up: wait for that line (bounded).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let mut log = f.api.log();
+    while log.is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        log = f.api.log();
+    }
     assert!(
         !log.is_empty() && log.iter().all(|e| e.get("tls_error").is_some()),
         "a refused handshake, no request: {log:?}"
