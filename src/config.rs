@@ -133,8 +133,8 @@ fn backend_choice(
         Some((_, b)) if b == "file" => Ok(BackendChoice::File),
         Some((_, b)) if b == "memory" => Ok(BackendChoice::Memory),
         Some((src, b)) => Err(UsageError(format!(
-            "invalid {src} value '{}': expected auto, keychain, file or memory",
-            crate::display::escape(b.as_bytes())
+            "invalid {src} value {}: expected auto, keychain, file or memory",
+            shown_value(&b)
         ))),
     }
 }
@@ -159,9 +159,20 @@ fn duration(
         Some(0) => Ok(None),
         Some(n) => Ok(Some(n)),
         None => Err(UsageError(format!(
-            "invalid {src} value '{}': expected a duration such as 90s, 30m, 12h, 7d, 2w or 0",
-            crate::display::escape(value.as_bytes())
+            "invalid {src} value {}: expected a duration such as 90s, 30m, 12h, 7d, 2w or 0",
+            shown_value(&value)
         ))),
+    }
+}
+
+/// An invalid option value as shown in its error: a short one (a typo such as `fiel` or
+/// `7days`) quoted and escaped; a long one, which may be a token pasted in the wrong place
+/// (personal access tokens are 26 to 93 characters), described, never repeated (DESIGN §6).
+fn shown_value(value: &str) -> String {
+    if value.chars().count() <= 12 {
+        format!("'{}'", crate::display::escape(value.as_bytes()))
+    } else {
+        "(not shown: it may be a token)".into()
     }
 }
 
@@ -298,5 +309,11 @@ mod tests {
         };
         let e = Config::resolve(&opts, &env_of(&[])).unwrap_err();
         assert!(e.0.starts_with("invalid --backend value 'cloud'"), "{e}");
+        let opts = Options {
+            ttl: Some("ghp_0123456789abcdefABCDEF0123456789abcd".into()),
+            ..Options::default()
+        };
+        let e = Config::resolve(&opts, &env_of(&[])).unwrap_err();
+        assert!(!e.0.contains("ghp_") && e.0.contains("not shown"), "{e}");
     }
 }
