@@ -133,8 +133,4 @@ impl Store for std::rc::Rc<HeapStore> {
     fn exists(&self) -> bool {
         self.as_ref().exists()
     }
-
-    fn check(&self) -> Result<(), Error> {
-        self.as_ref().check()
-    }
 }

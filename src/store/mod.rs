@@ -81,13 +81,6 @@ pub trait Store {
     /// Like [`Store::update_host`] over every stored credential.
     fn update_all(&self, update: &mut Update<'_>) -> Result<bool, Error>;
 
-    /// Checks the whole store's consistency, beyond what a lookup of one host sees (the
-    /// file: every line in order, none too long, no CRLF). Run before erase, `remove` and
-    /// `prune`, so a damaged store is named instead of an erase silently missing a token.
-    fn check(&self) -> Result<(), Error> {
-        Ok(())
-    }
-
     /// Whether the store holds anything yet (a file that exists); checked without waiting.
     fn exists(&self) -> bool {
         true

@@ -258,13 +258,6 @@ impl Store for FileStore {
         Some(crate::display::escape_path(&self.path))
     }
 
-    fn check(&self) -> Result<(), Error> {
-        match self.open_checked()? {
-            Some(o) => self.trust(&o),
-            None => Ok(()),
-        }
-    }
-
     fn load_host_where(
         &self,
         host: &HostKey,

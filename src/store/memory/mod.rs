@@ -201,9 +201,5 @@ mod unsupported {
         fn update_all(&self, _update: &mut Update<'_>) -> Result<bool, Error> {
             Err(unavailable())
         }
-
-        fn check(&self) -> Result<(), Error> {
-            Err(unavailable())
-        }
     }
 }
