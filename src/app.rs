@@ -190,8 +190,9 @@ pub fn store_then_learn(
     let Some(new) = rules::incoming(req, ctx.now, ctx.ttl) else {
         return Ok(());
     };
-    // Exactly what our get answered for this request: nothing would change (unless a use
-    // restarts the TTL, as on the memory backend, whose get gives no state).
+    // The memory backend re-arms the TTL on each successful use (it stands alone in its
+    // chain). Otherwise a store carrying the proof of exactly what our get answered for this
+    // request changes nothing (the memory backend's get gives no state).
     let restarts = (0..chain.len()).any(|i| chain.backend(i).ttl_restarts_on_use());
     if !restarts && ctx.state_key.as_ref().is_some_and(|k| k.proves(req)) {
         return Ok(());
@@ -200,14 +201,9 @@ pub fn store_then_learn(
     let now = ctx.now.secs;
     let loaded = chain.load(Scope::Host(&host))?;
     let unseen = loaded.iter().all(|l| rules::unseen(&l.records, &new));
-    // The memory backend re-arms the TTL on each successful use; only it stands alone in its
-    // chain, so the first store tells.
-    let restart = loaded
-        .first()
-        .is_some_and(|l| chain.backend(l.index).ttl_restarts_on_use());
     let mut change = |recs: &mut Vec<Record>| {
         let stored = rules::store(recs, &new, &want, now);
-        let restarted = restart && rules::restart_ttl(recs, &new, &want, now);
+        let restarted = restarts && rules::restart_ttl(recs, &new, &want, now);
         stored || restarted
     };
     let serving = loaded.iter().find_map(|l| {

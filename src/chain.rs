@@ -207,6 +207,16 @@ impl Chain {
             Scope::Host(h) => store.load_host(h),
             Scope::All => store.load_all(),
         };
+        self.reached(index, result)
+    }
+
+    /// What a load from the store at `index` gave: its records, or `None` when it was passed
+    /// over (see [`Chain::passes_over`]).
+    fn reached(
+        &mut self,
+        index: usize,
+        result: Result<Vec<Record>, store::Error>,
+    ) -> Result<Option<Vec<Record>>, store::Error> {
         match result {
             Ok(records) => Ok(Some(records)),
             Err(e) => self.passes_over(index, e).map(|()| None),
@@ -221,10 +231,8 @@ impl Chain {
         host: &HostKey,
         keep: &dyn Fn(&crate::key::Key) -> bool,
     ) -> Result<Option<Vec<Record>>, store::Error> {
-        match self.stores[index].load_host_where(host, keep) {
-            Ok(records) => Ok(Some(records)),
-            Err(e) => self.passes_over(index, e).map(|()| None),
-        }
+        let result = self.stores[index].load_host_where(host, keep);
+        self.reached(index, result)
     }
 
     /// Loads `scope` from every reachable store, in order, without a lock.

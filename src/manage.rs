@@ -167,10 +167,11 @@ fn on_backend(
     change: &mut dyn FnMut(&mut Vec<Record>) -> bool,
 ) -> Result<bool, Error> {
     let scope = Scope::Host(&rec.key.host);
-    for l in chain.load(scope)? {
-        if chain.backend(l.index) == backend {
-            return chain.apply(l.index, scope, &l.records, change);
-        }
+    let Some(index) = (0..chain.len()).find(|&i| chain.backend(i) == backend) else {
+        return Ok(false);
+    };
+    match chain.load_one(index, scope)? {
+        Some(records) => chain.apply(index, scope, &records, change),
+        None => Ok(false),
     }
-    Ok(false)
 }
