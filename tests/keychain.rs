@@ -1114,3 +1114,116 @@ fn auto_remembers_a_bus_without_a_secret_service_for_a_minute() {
         "the memo was still used: {took:?}"
     );
 }
+
+/// A stand-in for gnome-keyring's race with a new client (the first call of a connection is
+/// dispatched before the daemon has registered its sender, and is answered `UnknownMethod`):
+/// it owns `org.freedesktop.secrets` on a bus of its own and answers the first `SearchItems`
+/// so, every later one with no items. The real daemon shows the race only under load, so a
+/// stand-in is what makes it happen on every run.
+struct RacyService {
+    searches: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    _conn: zbus::Connection,
+}
+
+impl RacyService {
+    fn start(address: &str, declined: usize) -> RacyService {
+        use std::sync::atomic::Ordering;
+        let conn = async_io::block_on(async {
+            zbus::connection::Builder::address(address)?
+                .name("org.freedesktop.secrets")?
+                .build()
+                .await
+        })
+        .expect("the stand-in service connects to the bus");
+        let searches = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (count, serve) = (searches.clone(), conn.clone());
+        std::thread::spawn(move || {
+            let mut stream = zbus::MessageStream::from(&serve);
+            async_io::block_on(async {
+                loop {
+                    let next = std::future::poll_fn(|cx| {
+                        zbus::export::futures_core::Stream::poll_next(
+                            std::pin::Pin::new(&mut stream),
+                            cx,
+                        )
+                    });
+                    let Some(Ok(msg)) = next.await else { return };
+                    let header = msg.header();
+                    if header.message_type() != zbus::message::Type::MethodCall {
+                        continue;
+                    }
+                    let member = header.member().map(|m| m.to_string()).unwrap_or_default();
+                    let n = count.fetch_add(usize::from(member == "SearchItems"), Ordering::SeqCst);
+                    if member == "SearchItems" && n >= declined {
+                        let none: Vec<zbus::zvariant::OwnedObjectPath> = Vec::new();
+                        let _ = serve.reply(&header, &(none.clone(), none)).await;
+                    } else {
+                        let _ = serve
+                            .reply_error(
+                                &header,
+                                "org.freedesktop.DBus.Error.UnknownMethod",
+                                &"Method is not implemented",
+                            )
+                            .await;
+                    }
+                }
+            });
+        });
+        RacyService {
+            searches,
+            _conn: conn,
+        }
+    }
+
+    fn searches(&self) -> usize {
+        self.searches.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+#[test]
+fn a_first_call_the_service_declines_is_sent_again_within_a_bound() {
+    let world = World::new("racy");
+    let bus = BareBus::start(&world.root);
+    let get = |service: &RacyService| {
+        let before = service.searches();
+        let start = Instant::now();
+        let out = common::run(
+            world
+                .helper()
+                .env("DBUS_SESSION_BUS_ADDRESS", &bus.address)
+                .args(["--backend=keychain", "get"]),
+            b"protocol=https\nhost=racy.example\n",
+        );
+        (
+            out.status.code(),
+            text(&out.stdout),
+            text(&out.stderr),
+            service.searches() - before,
+            start.elapsed(),
+        )
+    };
+    // Declined once: answered on the second try, nothing said.
+    let once = RacyService::start(&bus.address, 1);
+    let (code, out, err, searches, _) = get(&once);
+    assert_eq!((code, out.as_str(), err.as_str()), (Some(0), "", ""));
+    assert_eq!(searches, 2);
+    drop(once);
+    // Declined every time: the bound holds and the error says what happened.
+    let bus = BareBus::start(&world.root.join("again"));
+    let always = RacyService::start(&bus.address, usize::MAX);
+    let out = common::run(
+        world
+            .helper()
+            .env("DBUS_SESSION_BUS_ADDRESS", &bus.address)
+            .args(["--backend=keychain", "get"]),
+        b"protocol=https\nhost=racy.example\n",
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(always.searches(), 5);
+    let err = text(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("refused the operation (searching: org.freedesktop.DBus.Error.UnknownMethod)"),
+        "{err}"
+    );
+}

@@ -48,6 +48,10 @@ const PROMPT: &str = "org.freedesktop.Secret.Prompt";
 const PROPERTIES: &str = "org.freedesktop.DBus.Properties";
 /// Where new items go: the collection the `default` alias names, as libsecret stores.
 const DEFAULT_COLLECTION: &str = "/org/freedesktop/secrets/aliases/default";
+/// How often a call on the service object answered `UnknownMethod` is sent again (see
+/// [`Client::call`]).
+const FIRST_CALL_RETRIES: usize = 4;
+const UNKNOWN_METHOD: &str = "org.freedesktop.DBus.Error.UnknownMethod";
 /// The content type of every secret we write (the keyring store's, kept for old entries).
 const CONTENT_TYPE: &str = "application/octet-stream";
 
@@ -167,6 +171,13 @@ impl Client {
         })
     }
 
+    /// Calls `method`. A call on the service object that is answered `UnknownMethod` is sent
+    /// again, at most [`FIRST_CALL_RETRIES`] times, 10 ms apart and then twice that each
+    /// time (150 ms in all): that object and its methods always exist, and gnome-keyring
+    /// answers so to the first call of a new connection when that call is dispatched before
+    /// the daemon has registered its sender as a client (the client is registered from an
+    /// idle callback queued by its message filter; the handler finds no session for the
+    /// sender and declines, and GDBus replies `UnknownMethod`).
     fn call<B>(
         &self,
         path: &str,
@@ -177,10 +188,34 @@ impl Client {
     where
         B: zbus::export::serde::Serialize + zbus::zvariant::DynamicType,
     {
-        Ok(self.run(
+        let mut pause = std::time::Duration::from_millis(10);
+        for _ in 0..FIRST_CALL_RETRIES {
+            match self.run(
+                self.conn
+                    .call_method(Some(DEST), path, Some(iface), method, body),
+            ) {
+                Err(zbus::Error::MethodError(name, ..))
+                    if path == SERVICE_PATH && name.as_str() == UNKNOWN_METHOD =>
+                {
+                    std::thread::sleep(pause);
+                    pause *= 2;
+                }
+                other => return Ok(other?),
+            }
+        }
+        match self.run(
             self.conn
                 .call_method(Some(DEST), path, Some(iface), method, body),
-        )?)
+        ) {
+            // Still declined: not a transient state of the service, but a service that
+            // does not do what a Secret Service does.
+            Err(zbus::Error::MethodError(name, ..))
+                if path == SERVICE_PATH && name.as_str() == UNKNOWN_METHOD =>
+            {
+                Err(Failure::Refused(name.to_string()))
+            }
+            other => Ok(other?),
+        }
     }
 
     /// The items that have every attribute of `attrs`, unlocking locked ones: one round
