@@ -169,6 +169,14 @@ impl Chain {
         std::mem::take(&mut self.notes)
     }
 
+    /// The backends passed over so far (out of reach under `auto`), in order.
+    pub fn passed_over(&self) -> impl Iterator<Item = Backend> + '_ {
+        self.notes.iter().filter_map(|n| match n {
+            Note::PassedOver { backend, .. } => Some(*backend),
+            _ => None,
+        })
+    }
+
     /// The backend of the store at `index`.
     pub fn backend(&self, index: usize) -> Backend {
         self.stores[index].backend()

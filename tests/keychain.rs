@@ -803,6 +803,36 @@ fn auto_without_a_session_bus_uses_the_file_at_once_and_says_so_once() {
     );
 }
 
+/// `list` under `auto` with a stale bus address (common over SSH): it names only the store it
+/// read, and the note says why the keychain was not.
+#[test]
+fn list_with_an_unreachable_keychain_names_only_the_store_it_read() {
+    let world = World::new("auto-stale-list");
+    let out = common::run(
+        world
+            .helper()
+            .env("DBUS_SESSION_BUS_ADDRESS", NO_BUS)
+            .arg("list"),
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(text(&out.stdout), "");
+    let err = text(&out.stderr);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    assert_eq!(
+        lines[0],
+        format!(
+            "git-credential-pat: no credentials stored (in the file store: {})",
+            world.default_file().display()
+        )
+    );
+    assert!(
+        lines[1].starts_with("git-credential-pat: note: the keychain is not reachable"),
+        "{err}"
+    );
+}
+
 /// The people's commands on the keychain backend, with git configured to use it.
 #[test]
 fn people_commands_work_on_the_keychain() {

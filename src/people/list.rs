@@ -86,12 +86,16 @@ fn rows(s: &mut Session<'_, '_>) -> Result<Vec<Row>> {
         .collect())
 }
 
-/// Says on stderr that nothing is stored, and where `list` looked.
+/// Says on stderr that nothing is stored, and where `list` looked: a store passed over (out
+/// of reach) is not named here; its own note follows.
 fn print_none_stored(s: &mut Session<'_, '_>) {
+    let skipped: Vec<Backend> = s.chain.passed_over().collect();
     let where_ = s
         .chain
         .stores()
-        .map(|st| st.backend().name())
+        .map(|st| st.backend())
+        .filter(|b| !skipped.contains(b))
+        .map(|b| b.name())
         .collect::<Vec<_>>()
         .join(" or ");
     // The file's path, or the memory backend's keyring; the keychain has no place to show.
