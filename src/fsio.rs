@@ -41,11 +41,25 @@ pub fn open_private(path: &Path) -> Result<Option<(File, Metadata)>, OpenError> 
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) if is_symlink_error(&e) => return Err(OpenError::Insecure(Problem::Symlink)),
-        Err(e) => return Err(OpenError::Io("open", e)),
+        Err(e) => return Err(refused(path, e)),
     };
     let meta = file.metadata().map_err(|e| OpenError::Io("inspect", e))?;
     fsperm::check_file(&meta).map_err(OpenError::Insecure)?;
     Ok(Some((file, meta)))
+}
+
+/// An open that failed with `e`. Refused for want of permission, a file of another user (one
+/// left by `sudo git ...`, mode 0600, so only its owner can open it) is named as such, with
+/// the fix, from `lstat` (which neither follows a link nor opens a FIFO); anything else is
+/// the OS error.
+fn refused(path: &Path, e: io::Error) -> OpenError {
+    if e.kind() == io::ErrorKind::PermissionDenied
+        && let Ok(meta) = std::fs::symlink_metadata(path)
+        && let Err(problem @ Problem::ForeignOwner { .. }) = fsperm::check_file(&meta)
+    {
+        return OpenError::Insecure(problem);
+    }
+    OpenError::Io("open", e)
 }
 
 /// Reads a small private file (at most `cap` bytes; more is refused as not ours) into a
@@ -133,7 +147,7 @@ pub fn lock_exclusive(path: &Path) -> Result<File, OpenError> {
                 e,
             )
         } else {
-            OpenError::Io("open", e)
+            refused(path, e)
         }
     })?;
     let meta = f.metadata().map_err(|e| OpenError::Io("inspect", e))?;

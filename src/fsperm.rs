@@ -56,7 +56,7 @@ impl Problem {
                 "{p} is {kind}, not a regular file; refusing to open it: if you did not put it there, remove it: rm -- {q}"
             ),
             Problem::ForeignOwner { owner, me } => format!(
-                "{p} is owned by uid {owner}, not by you (uid {me}); refusing to use it: remove it, or if it is yours, run: chown {me} {q}"
+                "{p} is owned by uid {owner}, not by you (uid {me}); refusing to use it: remove it, or if it is yours (a file created under sudo), run: sudo chown {me} {q}"
             ),
             Problem::LooseMode { mode } => format!(
                 "{p} is accessible by group or others (mode {mode:04o}); refusing to use it: run chmod 600 {q}, and replace any token others may have read"

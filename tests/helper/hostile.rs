@@ -885,3 +885,51 @@ fn a_hand_edited_file_is_checked_whole_before_any_use() {
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("is not sorted"), "{err}");
 }
+
+/// A credentials file left by `sudo git ...` (root's, mode 0600, in the user's own data
+/// directory): the user cannot open it, and every action says whose it is and how to take
+/// it back, in one line, changing nothing.
+#[test]
+fn a_0600_file_of_root_in_the_users_directory_is_named_with_the_fix() {
+    let n = Nobody::new("sudo-left");
+    let dir = n.home.join("data");
+    std::fs::create_dir(&dir).unwrap();
+    set_mode(&dir, 0o700);
+    std::os::unix::fs::chown(&dir, Some(NOBODY), Some(NOBODY)).unwrap();
+    let file = dir.join("credentials");
+    let file_arg = file.to_str().unwrap().to_owned();
+    // Stored as root (the sudo), so root owns the file and its lock.
+    let out = crate::common::run(
+        n.world
+            .helper()
+            .args(["--backend=file", "--file", &file_arg, "store"]),
+        cred("h", "u", "ghp_roots").as_bytes(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let before = std::fs::read(&file).unwrap();
+    assert_eq!(
+        std::fs::symlink_metadata(&file).unwrap().uid(),
+        0,
+        "this test runs as root (CI does)"
+    );
+    for (action, input) in [
+        ("get", "protocol=https\nhost=h\n".to_owned()),
+        ("store", cred("h", "u", "ghp_users")),
+        ("erase", "protocol=https\nhost=h\n".to_owned()),
+    ] {
+        let (code, out, err) = parts(&run_within(
+            &mut n.command(&n.bin, &["--backend=file", "--file", &file_arg, action]),
+            input.as_bytes(),
+            DEADLINE,
+        ));
+        assert_eq!((code, out.as_str()), (1, ""), "{action}: {err}");
+        assert_eq!(
+            err,
+            format!(
+                "git-credential-pat: {file_arg} is owned by uid 0, not by you (uid {NOBODY}); refusing to use it: remove it, or if it is yours (a file created under sudo), run: sudo chown {NOBODY} {file_arg}\n"
+            ),
+            "{action}"
+        );
+        assert_eq!(std::fs::read(&file).unwrap(), before, "{action} changed it");
+    }
+}
