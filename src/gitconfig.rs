@@ -221,6 +221,17 @@ pub fn urlmatch_bool(key: &str, url: &str) -> bool {
         .is_some_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "true")
 }
 
+/// `git config --get-urlmatch <key> <url>` as bytes (the last line ending removed); `None`
+/// when unset, empty or git does not run.
+pub fn urlmatch_value(key: &str, url: &str) -> Option<Vec<u8>> {
+    let out = git(&["config", "--get-urlmatch", key, url])?;
+    let mut v = out.stdout;
+    if v.last() == Some(&b'\n') {
+        v.pop();
+    }
+    (out.status.success() && !v.is_empty()).then_some(v)
+}
+
 /// For a token scoped to `path` on `host`: the exact command, for people, that makes git send
 /// paths to helpers there (the URL escaped, the config key shell-quoted), or `None` when
 /// `credential.useHttpPath` is already on. Without it git never sends a path, and a scoped

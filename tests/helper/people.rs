@@ -726,6 +726,33 @@ fn doctor_url_says_which_token_git_gets_and_why() {
         out.contains("for https://nobody.example no stored credential matches"),
         "{out}"
     );
+    // git fills a URL without a user from credential.username: doctor asks as git does, and
+    // names the token git really gets (the newer hubot token would serve a request without
+    // a user).
+    s.w.run_git(
+        &[
+            "config",
+            "--global",
+            "credential.https://github.com.username",
+            "octo",
+        ],
+        "",
+    );
+    let (_, out, _) = s.pat(&["doctor", "https://github.com/other.git"], "");
+    assert!(
+        out.contains("ok      for https://github.com/other.git (user octo, from git config credential.username) git gets the token stored for https://octo@github.com (file store"),
+        "{out}"
+    );
+    assert!(!out.contains("accounts have tokens"), "{out}");
+    let fill = s.w.run_git(
+        &["credential", "fill"],
+        "url=https://github.com/other.git\n",
+    );
+    assert!(
+        text(&fill.stdout).contains("username=octo\npassword=t1\n"),
+        "git gets what doctor said: {}",
+        text(&fill.stdout)
+    );
 }
 
 #[test]

@@ -44,9 +44,21 @@ pub(super) fn run(s: &mut Session<'_, '_>, args: &Args, notes: &[String]) -> Res
     if let Some(url) = &request.url {
         let use_http_path =
             gitconfig::urlmatch_bool("credential.useHttpPath", &url.origin_and_path());
-        let req = which::request_for(url, use_http_path);
+        // git fills in `credential.username` for a URL without a user (gitcredentials(7)).
+        let configured = url
+            .username
+            .is_none()
+            .then(|| gitconfig::urlmatch_value("credential.username", &url.origin_and_path()))
+            .flatten();
+        let req = which::request_for(url, configured.as_deref(), use_http_path);
         let answer = crate::manage::which(&mut s.chain, &req, now)?;
-        findings.extend(which::explain(url, use_http_path, &answer, now));
+        findings.extend(which::explain(
+            url,
+            configured.as_deref(),
+            use_http_path,
+            &answer,
+            now,
+        ));
     }
     findings.extend(unknown_expiry(&records));
     findings.extend(helpers::check(&urls_to_check(request.url, &records)));
