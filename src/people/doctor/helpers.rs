@@ -90,13 +90,40 @@ fn check_url(url: &CredUrl, entries: &[HelperEntry]) -> Vec<Finding> {
     }
     for h in &list[pos + 1..] {
         let name = h.split_whitespace().next().unwrap_or("");
-        if name == "store" || name.ends_with("/git-credential-store") {
+        if let Some(words) = gitconfig::pat_words(h) {
+            findings.push(second_pat(&shown, &list[pos], h, words));
+        } else if name == "store" || name.ends_with("/git-credential-store") {
             findings.push(Finding::problem(format!("for {shown} a 'store' helper comes after pat: git hands it every token, which it copies into ~/.git-credentials in plain text; run git credential-pat import --remove-source, then git config --global --unset-all credential.helper store")));
         } else if name == "cache" || name.ends_with("/git-credential-cache") {
             findings.push(Finding::note(format!("for {shown} a 'cache' helper comes after pat: harmless, but it keeps a second copy of tokens in memory")));
         }
     }
     findings
+}
+
+/// pat configured a second time (`later`) after `first` for one URL: git runs both for every
+/// store and erase. With the same options that is only work done twice; with others (another
+/// backend or file) every token is kept in two places and a rejected one stays in one.
+fn second_pat(
+    shown: &str,
+    first: &str,
+    later: &str,
+    words: Result<Vec<String>, String>,
+) -> Finding {
+    let same = gitconfig::pat_words(first).is_some_and(|w| w.ok() == words.clone().ok());
+    let fix = "keep one pat entry: see git config --show-origin --get-all credential.helper";
+    if same {
+        Finding::note(format!(
+            "for {shown} pat is configured twice ('{}'), so git runs it twice for each store and erase: {fix}",
+            escape(later.as_bytes())
+        ))
+    } else {
+        Finding::problem(format!(
+            "for {shown} pat is configured twice with different options ('{}' and '{}'): git gives every token to both, so it is kept in two places, and a token the forge rejects can stay behind in the second: {fix}",
+            escape(first.as_bytes()),
+            escape(later.as_bytes())
+        ))
+    }
 }
 
 #[cfg(test)]
@@ -133,6 +160,35 @@ mod tests {
             helpers_for(&url("https://git.example.com/other"), &entries),
             ["store", "pat"]
         );
+    }
+
+    #[test]
+    fn pat_configured_twice_is_a_note_or_with_other_options_a_problem() {
+        let h = CredUrl::parse(b"https://h").unwrap();
+        let twice = check_url(&h, &[entry(None, "pat"), entry(None, "pat")]);
+        assert_eq!(levels(&twice), [Level::Ok, Level::Note]);
+        assert!(
+            twice[1].message.contains("configured twice"),
+            "{}",
+            twice[1].message
+        );
+        let other = check_url(&h, &[entry(None, "pat"), entry(None, "pat --backend=file")]);
+        assert_eq!(levels(&other), [Level::Ok, Level::Problem]);
+        assert!(
+            other[1].message.contains("'pat' and 'pat --backend=file'"),
+            "{}",
+            other[1].message
+        );
+        // An empty value between them resets the list: one entry, nothing to say.
+        let reset = check_url(
+            &h,
+            &[
+                entry(None, "pat --backend=file"),
+                entry(None, ""),
+                entry(None, "pat"),
+            ],
+        );
+        assert_eq!(levels(&reset), [Level::Ok]);
     }
 
     #[test]
