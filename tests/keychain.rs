@@ -831,6 +831,21 @@ fn list_with_an_unreachable_keychain_names_only_the_store_it_read() {
         lines[1].starts_with("git-credential-pat: note: the keychain is not reachable"),
         "{err}"
     );
+    // Asked for the keychain itself: the stale variable is named, with the fix.
+    let out = common::run(
+        world
+            .helper()
+            .env("DBUS_SESSION_BUS_ADDRESS", NO_BUS)
+            .args(["--backend=keychain", "list"]),
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "git-credential-pat: DBUS_SESSION_BUS_ADDRESS names a session bus that is gone ({NO_BUS}), so the Secret Service keyring is out of reach (connecting): it is left over from an earlier session (tmux, screen, SSH); run unset DBUS_SESSION_BUS_ADDRESS, or use --backend=file\n"
+        )
+    );
 }
 
 /// The people's commands on the keychain backend, with git configured to use it.
@@ -1039,7 +1054,9 @@ fn git_fill_then_approve_leaves_the_keychain_untouched() {
     assert!(!plain.contains("state[]"), "{plain}");
     let (_, _, err) = git(&["credential", "approve"], &plain, NO_BUS);
     assert!(
-        err.contains("git-credential-pat: cannot use the Secret Service keyring"),
+        err.contains(
+            "git-credential-pat: DBUS_SESSION_BUS_ADDRESS names a session bus that is gone"
+        ),
         "{err}"
     );
 }

@@ -137,6 +137,10 @@ fn describe(op: &'static str, f: Failure) -> Error {
             escape(detail.as_bytes())
         )),
         Failure::Absent => Error::KeychainUnavailable(absent_message(op)),
+        Failure::StaleBus(address) => Error::KeychainUnavailable(format!(
+            "DBUS_SESSION_BUS_ADDRESS names a session bus that is gone ({}), so {NAME} is out of reach ({op}): it is left over from an earlier session (tmux, screen, SSH); run unset DBUS_SESSION_BUS_ADDRESS, or use --backend=file",
+            escape(address.as_bytes())
+        )),
         Failure::Locked => Error::KeychainUnavailable(format!(
             "{NAME} is locked and was not unlocked ({op}): {UNLOCK}, or use --backend=file"
         )),

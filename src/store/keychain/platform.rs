@@ -43,8 +43,7 @@ mod secret_service {
     use crate::key::{HostKey, Key};
 
     pub const NAME: &str = "the Secret Service keyring";
-    pub const UNLOCK: &str =
-        "unlock it (log in to your desktop session, or run 'gnome-keyring-daemon --unlock')";
+    pub const UNLOCK: &str = "unlock it (log in to your desktop session, or pipe its password to 'gnome-keyring-daemon --unlock', which reads it from stdin without a prompt)";
     pub const START: &str = "start a Secret Service such as gnome-keyring or KeePassXC";
     pub const RESTART: &str = "restart it ('gnome-keyring-daemon --replace')";
     pub const CHECK: &str =

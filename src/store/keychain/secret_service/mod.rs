@@ -66,6 +66,10 @@ pub enum Failure {
     Bus(String),
     /// The bus has no Secret Service and none to start.
     Absent,
+    /// `DBUS_SESSION_BUS_ADDRESS` names a Unix socket that is gone or that nobody listens on
+    /// (the address, as set): a variable left over from an earlier session (tmux, screen, a
+    /// forwarded SSH environment).
+    StaleBus(String),
     /// A locked collection or item stayed locked (its prompt was dismissed, or none could
     /// be shown).
     Locked,
@@ -137,7 +141,16 @@ impl Client {
         let bus = |e: zbus::Error| Failure::Bus(e.to_string());
         let builder = match address::session_socket(&|k| std::env::var_os(k)) {
             Some(Ok(stream)) => zbus::connection::Builder::async_io_unix_stream(stream),
-            Some(Err(e)) => return Err(Failure::Bus(e.to_string())),
+            Some(Err(e)) => {
+                let stale = matches!(
+                    e.kind(),
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused
+                );
+                return Err(match std::env::var("DBUS_SESSION_BUS_ADDRESS") {
+                    Ok(address) if stale && !address.is_empty() => Failure::StaleBus(address),
+                    _ => Failure::Bus(e.to_string()),
+                });
+            }
             // An address of another kind (tcp, launchd, ...): zbus connects.
             None => zbus::connection::Builder::session().map_err(bus)?,
         };
