@@ -1069,7 +1069,7 @@ fn a_refused_rotation_keeps_the_old_token() {
     assert!(
         err.contains("GitLab did not rotate the token")
             && err.contains("HTTP 404")
-            && err.contains("still stored and works"),
+            && err.contains("still stored, unchanged"),
         "{err}"
     );
     let got = f.run(

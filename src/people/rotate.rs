@@ -139,10 +139,10 @@ fn finish(s: &mut Session<'_, '_>, forge: &Forge, old: Placed, rotation: Rotatio
             "{name} has no API to rotate a token: regenerate it at {page}, then store the new one with: {add}"
         )),
         Rotation::NotRotated(why) => fail(format!(
-            "nothing was rotated ({why}); the token for {shown} is still stored and works"
+            "nothing was rotated ({why}); the token for {shown} is still stored, unchanged"
         )),
         Rotation::Refused(why) => fail(format!(
-            "{name} did not rotate the token for {shown} ({why}); it is still stored and works"
+            "{name} did not rotate the token for {shown} ({why}); it is still stored, unchanged"
         )),
         Rotation::Rejected => fail(format!(
             "{name} rejected the token for {shown} (HTTP 401): it no longer works; create a new one at {page} and store it with: {add}"

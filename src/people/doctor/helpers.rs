@@ -93,7 +93,7 @@ fn check_url(url: &CredUrl, entries: &[HelperEntry]) -> Vec<Finding> {
         if let Some(words) = gitconfig::pat_words(h) {
             findings.push(second_pat(&shown, &list[pos], h, words));
         } else if name == "store" || name.ends_with("/git-credential-store") {
-            findings.push(Finding::problem(format!("for {shown} a 'store' helper comes after pat: git hands it every token, which it copies into ~/.git-credentials in plain text; run git credential-pat import --remove-source, then git config --global --unset-all credential.helper store")));
+            findings.push(Finding::problem(format!("for {shown} a 'store' helper comes after pat: git hands it every token, which it copies into ~/.git-credentials in plain text; run git credential-pat import --remove-source, then git config --global --fixed-value --unset-all credential.helper store")));
         } else if name == "cache" || name.ends_with("/git-credential-cache") {
             findings.push(Finding::note(format!("for {shown} a 'cache' helper comes after pat: harmless, but it keeps a second copy of tokens in memory")));
         }
