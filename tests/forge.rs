@@ -1127,3 +1127,39 @@ fn doctor_names_tokens_of_a_known_forge_with_no_known_expiry() {
         text(&out.stdout)
     );
 }
+
+/// A forge host with no address (`.invalid` never resolves, RFC 2606; offline, nothing
+/// does): verify names the cause, marks the token unknown and keeps it.
+#[test]
+fn a_host_that_does_not_resolve_is_named_and_the_token_kept() {
+    let f = Forge::new("fg-nxdomain", "github");
+    f.git_config("credential.https://git.example.invalid.provider", "github");
+    let out = f.run(
+        &["add", "https://u@git.example.invalid", "--no-verify"],
+        "tok-nx\n",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // Without a proxy, so that the name is resolved here (a machine may set one).
+    let mut verify = f.helper();
+    for proxy in [
+        "https_proxy",
+        "HTTPS_PROXY",
+        "http_proxy",
+        "HTTP_PROXY",
+        "all_proxy",
+        "ALL_PROXY",
+    ] {
+        verify.env_remove(proxy);
+    }
+    let out = common::run(verify.args(["verify", "https://git.example.invalid"]), b"");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let shown = text(&out.stdout);
+    assert!(
+        shown.starts_with("unknown")
+            && shown
+                .contains("the API's host name does not resolve (no network, or no DNS for it)"),
+        "{shown}"
+    );
+    let got = f.run(&["get"], "protocol=https\nhost=git.example.invalid\n");
+    assert_eq!(text(&got.stdout), "username=u\npassword=tok-nx\n");
+}

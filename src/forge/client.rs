@@ -225,6 +225,17 @@ fn failure(e: &ureq::Error, total: Duration) -> Failure {
         E::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
             Failure::NotSent("the API refused the connection".into())
         }
+        // ureq's resolver passes getaddrinfo's failure through as I/O; std words it so on
+        // every Unix (its kind is not yet nameable on stable Rust).
+        E::Io(io)
+            if io
+                .to_string()
+                .starts_with("failed to lookup address information") =>
+        {
+            Failure::NotSent(
+                "the API's host name does not resolve (no network, or no DNS for it)".into(),
+            )
+        }
         _ => Failure::NoAnswer("the connection failed before a whole answer came".into()),
     }
 }
