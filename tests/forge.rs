@@ -1135,7 +1135,12 @@ fn a_host_that_does_not_resolve_is_named_and_the_token_kept() {
     let f = Forge::new("fg-nxdomain", "github");
     f.git_config("credential.https://git.example.invalid.provider", "github");
     let out = f.run(
-        &["add", "https://u@git.example.invalid", "--no-verify"],
+        &[
+            "add",
+            "https://u@git.example.invalid",
+            "--no-verify",
+            "--expires=2030-01-01",
+        ],
         "tok-nx\n",
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -1160,6 +1165,14 @@ fn a_host_that_does_not_resolve_is_named_and_the_token_kept() {
                 .contains("the API's host name does not resolve (no network, or no DNS for it)"),
         "{shown}"
     );
+    // --json: no word from the forge, so the expiry is the stored one (end of that day, UTC).
+    let out = common::run(verify.args(["--json"]), b"");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v[0]["status"], "unknown");
+    assert_eq!(v[0]["expires_utc"], 1_893_542_399);
     let got = f.run(&["get"], "protocol=https\nhost=git.example.invalid\n");
-    assert_eq!(text(&got.stdout), "username=u\npassword=tok-nx\n");
+    assert_eq!(
+        text(&got.stdout),
+        "username=u\npassword=tok-nx\npassword_expiry_utc=1893542399\n"
+    );
 }

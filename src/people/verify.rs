@@ -30,7 +30,8 @@ expiry and scopes), rejected (the forge answered 401) or unknown (no usable answ
 5 s). Exits 1 if a rejected token stays stored.
 
   --json             an array of objects with the keys protocol, host, path, username,
-                     status (valid, rejected or unknown), expires_utc, login and scopes
+                     status (valid, rejected or unknown), expires_utc (the forge's
+                     when valid, else the stored expiry; Unix seconds), login and scopes
   --remove-rejected  remove the tokens the forge rejected",
     flags: &[
         ("--json", false),
@@ -212,10 +213,13 @@ fn json(checks: &[Check]) -> String {
             Verdict::Rejected => ("rejected", None),
             Verdict::Unknown(_) => ("unknown", None),
         };
+        // The forge's word when it accepted the token, else the expiry stored with it.
         let expires = match facts.map(|f| f.expiry) {
-            Some(Expiry::At(t)) => t.to_string(),
-            _ => "null".into(),
-        };
+            Some(Expiry::At(t)) => Some(t),
+            Some(Expiry::Never) => None,
+            Some(Expiry::Unknown) | None => c.placed.0.expires,
+        }
+        .map_or("null".into(), |t| t.to_string());
         let login = facts
             .and_then(|f| f.login.as_deref())
             .map_or("null".into(), json_string);
