@@ -137,7 +137,8 @@ pub fn describe_remaining(expires: u64, now: u64) -> String {
     // days is "in 30 days" for its first minute, not "in 29 days" one second on.
     let left = expires - now;
     match left {
-        0..3600 => format!("in {} min", left / 60),
+        0..60 => "in less than a minute".into(),
+        60..3600 => format!("in {} min", left / 60),
         3600..86_400 => format!("in {} h", left / 3600),
         _ => {
             let days = left.div_ceil(60) / 1440;
@@ -215,5 +216,6 @@ mod tests {
         assert_eq!(describe_remaining(100 + 7200, 100), "in 2 h");
         assert_eq!(describe_remaining(100 + 86_399, 100), "in 23 h");
         assert_eq!(describe_remaining(100 + 61, 100), "in 1 min");
+        assert_eq!(describe_remaining(100 + 59, 100), "in less than a minute");
     }
 }
