@@ -6,12 +6,47 @@ use crate::display::escape;
 use crate::gitconfig::{self, HelperEntry};
 use crate::people::url::CredUrl;
 
-/// The helper order for each of `urls`, as git's config sets it.
+/// Stands for the URL in a finding until findings alike are merged.
+const URL_MARK: &str = "\u{1}URL\u{1}";
+
+/// The helper order for each of `urls`, as git's config sets it: a finding that holds for
+/// several URLs alike (a global entry's) is one line naming them all.
 pub(super) fn check(urls: &[CredUrl]) -> Vec<Finding> {
     let entries = gitconfig::helper_entries();
-    urls.iter()
-        .flat_map(|url| check_url(url, &entries))
+    merge(
+        urls.iter()
+            .map(|url| (url.display(), check_url_as(url, URL_MARK, &entries))),
+    )
+}
+
+/// Findings per URL (written with [`URL_MARK`]), each distinct one once, in order of first
+/// appearance, naming every URL it holds for.
+fn merge(per_url: impl Iterator<Item = (String, Vec<Finding>)>) -> Vec<Finding> {
+    let mut merged: Vec<(Finding, Vec<String>)> = Vec::new();
+    for (shown, findings) in per_url {
+        for f in findings {
+            match merged.iter_mut().find(|(g, _)| *g == f) {
+                Some((_, urls)) => urls.push(shown.clone()),
+                None => merged.push((f, vec![shown.clone()])),
+            }
+        }
+    }
+    merged
+        .into_iter()
+        .map(|(f, urls)| Finding {
+            level: f.level,
+            message: f.message.replace(URL_MARK, &join(&urls)),
+        })
         .collect()
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn join(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
 }
 
 /// The helpers git asks for `url`, in order, as git builds the list: every matching
@@ -66,8 +101,14 @@ fn pattern_matches(pattern: &str, url: &CredUrl) -> bool {
 
 /// The helper order git uses for `url`: pat configured, asked first, and no `store` helper
 /// after it to copy tokens into plain text.
+#[cfg(test)]
 fn check_url(url: &CredUrl, entries: &[HelperEntry]) -> Vec<Finding> {
-    let shown = url.display();
+    check_url_as(url, &url.display(), entries)
+}
+
+/// [`check_url`] with `url` shown as `shown`.
+fn check_url_as(url: &CredUrl, shown: &str, entries: &[HelperEntry]) -> Vec<Finding> {
+    let shown = shown.to_owned();
     let list = helpers_for(url, entries);
     let Some(pos) = list.iter().position(|h| gitconfig::pat_words(h).is_some()) else {
         return vec![Finding::problem(format!(
@@ -159,6 +200,50 @@ mod tests {
         assert_eq!(
             helpers_for(&url("https://git.example.com/other"), &entries),
             ["store", "pat"]
+        );
+    }
+
+    #[test]
+    fn a_finding_alike_for_several_urls_is_one_line_naming_them() {
+        let entries = [
+            entry(None, "pat"),
+            entry(None, "store"),
+            entry(Some("https://b.example"), "cache"),
+        ];
+        let urls = [
+            "https://a.example",
+            "https://b.example",
+            "https://c.example",
+        ]
+        .map(|u| CredUrl::parse(u.as_bytes()).unwrap());
+        let found = merge(
+            urls.iter()
+                .map(|u| (u.display(), check_url_as(u, URL_MARK, &entries))),
+        );
+        let lines: Vec<(Level, &str)> = found
+            .iter()
+            .map(|f| (f.level, f.message.split(':').next().unwrap()))
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                (Level::Ok, "pat is the first helper git asks for https"),
+                (Level::Problem, "for https"),
+                (Level::Note, "for https"),
+            ]
+        );
+        assert!(
+            found[0]
+                .message
+                .ends_with("for https://a.example, https://b.example and https://c.example")
+        );
+        assert!(found[1].message.starts_with(
+            "for https://a.example, https://b.example and https://c.example a 'store' helper"
+        ));
+        assert!(
+            found[2]
+                .message
+                .starts_with("for https://b.example a 'cache' helper")
         );
     }
 
