@@ -83,7 +83,10 @@ fn print_removed(
     removed: &[Placed],
 ) -> Result<u8> {
     if removed.is_empty() {
-        s.err(&format!("no credential is stored for {}", request.shown()));
+        s.err(&format!(
+            "no credential is stored for {} (git credential-pat list shows what is)",
+            request.shown()
+        ));
         return Ok(1);
     }
     for (rec, backend) in removed {

@@ -196,17 +196,22 @@ pub fn decode_rest(key: Key, rest: &[u8]) -> Result<Record, Reason> {
         let (name, value) = (&attr[..eq], &attr[eq + 1..]);
         match name {
             b"stored" => {
-                rec.stored = parse_stamp(value).ok_or("invalid stored=")?;
+                rec.stored = parse_stamp(value).ok_or("invalid stored= (expected Unix SECONDS.NANOSECONDS, nine digits after the dot)")?;
                 saw_stored = true;
             }
-            b"expires" => rec.expires = Some(parse_u64(value).ok_or("invalid expires=")?),
+            b"expires" => {
+                rec.expires =
+                    Some(parse_u64(value).ok_or("invalid expires= (expected Unix seconds)")?)
+            }
             b"ttl_expires" => {
-                rec.ttl_expires = Some(parse_u64(value).ok_or("invalid ttl_expires=")?);
+                rec.ttl_expires =
+                    Some(parse_u64(value).ok_or("invalid ttl_expires= (expected Unix seconds)")?);
             }
             b"login" => rec.learned.login = Some(decode_field(value)?.to_vec()),
             b"scopes" => rec.learned.scopes = Some(decode_scopes(value)?),
             b"verified" => {
-                rec.learned.verified = Some(parse_u64(value).ok_or("invalid verified=")?);
+                rec.learned.verified =
+                    Some(parse_u64(value).ok_or("invalid verified= (expected Unix seconds)")?);
             }
             b"authtype" => rec.authtype = Some(decode_field(value)?.to_vec()),
             b"password" => rec.password = Some(decode_secret(value)?),

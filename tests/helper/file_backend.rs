@@ -173,7 +173,10 @@ fn a_corrupt_line_is_reported_by_number_and_nothing_changes() {
         &p,
         b"# git-credential-pat credentials v1\nhttps://h / @a stored=1.000000000 password=ok\nhttps://h / @b stored=garbage password=SECRETTOKEN\n",
     );
-    assert_refused(&p, "is corrupt at line 3 (invalid stored=)");
+    assert_refused(
+        &p,
+        "is corrupt at line 3 (invalid stored= (expected Unix SECONDS.NANOSECONDS, nine digits after the dot))",
+    );
     let (_, _, err) = p.run("get", "protocol=https\nhost=h\n");
     assert!(!err.contains("SECRETTOKEN"));
 }

@@ -635,6 +635,18 @@ fn a_running_helper_is_not_dumpable_so_the_same_user_cannot_read_its_environ() {
         n.command(&n.bin, &["--backend=file", "--file", &file_arg, "get"])
             .env("GCP_HOSTILE_MARKER", "helper"),
     );
+    // setpriv runs as root until it execs the helper, and root's environ is closed to uid
+    // 65534 anyway: wait for the exec before asking.
+    let bin = std::fs::canonicalize(&n.bin).unwrap();
+    assert!(
+        poll(|| {
+            std::fs::read_link(format!("/proc/{}/exe", helper.pid()))
+                .ok()
+                .filter(|exe| *exe == bin)
+        })
+        .is_some(),
+        "the helper was not started within {DEADLINE:?}"
+    );
     let denied = poll(|| {
         let (code, out, err) = read_environ(helper.pid());
         (code != 0 && out.is_empty() && err.contains("Permission denied")).then_some(err)

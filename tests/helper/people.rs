@@ -409,7 +409,7 @@ fn remove_takes_exactly_the_key_and_counts() {
     assert_eq!((code, out.as_str()), (1, ""));
     assert_eq!(
         err,
-        "git-credential-pat: no credential is stored for https://github.com\n"
+        "git-credential-pat: no credential is stored for https://github.com (git credential-pat list shows what is)\n"
     );
     let (code, _, _) = s.pat(&["remove", "https://a@github.com/acme/"], "");
     assert_eq!(code, 0);
