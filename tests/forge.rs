@@ -549,7 +549,8 @@ fn a_store_against_a_hung_forge_finishes_within_its_bound() {
     let start = Instant::now();
     let out = f.store("octo", "tok-gh");
     let took = start.elapsed();
-    assert!(took < Duration::from_millis(2500), "store took {took:?}");
+    // The learning step is bounded at 2 s; the API would have hung for good.
+    assert!(took < Duration::from_millis(3500), "store took {took:?}");
     assert_eq!(text(&out.stderr), "");
     assert_eq!(f.only()["login"], Value::Null);
     assert_eq!(f.api.requests(), ["GET /api/v3/user"], "it did connect");
