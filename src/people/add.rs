@@ -83,7 +83,7 @@ impl AddRequest {
     /// Parses `args`, asking at the terminal for what they leave out, in this order: the
     /// username, then (once the flags are checked) the token.
     fn gather(s: &mut Session<'_, '_>, args: &Args) -> Result<AddRequest> {
-        let (url, user) = super::args::url_and_user("add", args)?;
+        let (url, user) = super::args::new_url_and_user("add", args)?;
         let prompts_allowed =
             s.p.stdin_is_terminal && (s.p.env)("GIT_TERMINAL_PROMPT").is_none_or(|v| v != "0");
         let target = if args.flag("--no-verify") {

@@ -132,8 +132,23 @@ pub(super) fn parse_args(
 /// and different is a usage error). A URL with a password is refused: tokens never come from
 /// the command line, where shell history and `ps` would keep them.
 pub(super) fn url_and_user(cmd: &str, args: &Args) -> Result<(CredUrl, Option<Vec<u8>>)> {
+    url_and_user_with(cmd, args, CredUrl::parse)
+}
+
+/// [`url_and_user`] for a URL that names a credential to create (`add`): it must be one a
+/// remote can have ([`CredUrl::parse_remote`]). The others take any URL, so that what git
+/// stored under an odd host can still be found, removed and checked.
+pub(super) fn new_url_and_user(cmd: &str, args: &Args) -> Result<(CredUrl, Option<Vec<u8>>)> {
+    url_and_user_with(cmd, args, CredUrl::parse_remote)
+}
+
+fn url_and_user_with(
+    cmd: &str,
+    args: &Args,
+    parse: fn(&[u8]) -> std::result::Result<CredUrl, &'static str>,
+) -> Result<(CredUrl, Option<Vec<u8>>)> {
     let usage = |msg: String| -> Error { UsageError(format!("{cmd}: {msg}")).into() };
-    let url = CredUrl::parse(args.positional[0].as_encoded_bytes())
+    let url = parse(args.positional[0].as_encoded_bytes())
         .map_err(|why| usage(format!("invalid URL: {why}")))?;
     if url.password.is_some() {
         return Err(usage(

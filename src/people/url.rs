@@ -79,6 +79,62 @@ impl CredUrl {
         })
     }
 
+    /// Parses a URL typed by a person and checks that it is one a remote can have, so that
+    /// what is stored under it is what git asks for: a host (a port, if any, of 1 to 65535 digits
+    /// after it), no spaces or control bytes in it, no `@` left in the user (`u@@host`), no
+    /// `?query` or `#fragment` (git stops the host at them, and a remote's path has none);
+    /// the scheme is lowered, as git compares it. The error is the reason, without the URL.
+    pub fn parse_remote(s: &[u8]) -> Result<CredUrl, &'static str> {
+        let url = CredUrl::parse(s)?;
+        let rest = s.splitn(2, |&b| b == b'/').nth(1).unwrap_or_default();
+        let authority = rest.strip_prefix(b"/").unwrap_or(rest);
+        let authority = authority.split(|&b| b == b'/').next().unwrap_or_default();
+        if authority.iter().filter(|&&b| b == b'@').count() > 1 {
+            return Err("an '@' in the user (write it as %40 if it is part of the name)");
+        }
+        url.check_as_remote()
+    }
+
+    /// The checks of [`CredUrl::parse_remote`] on the parsed URL.
+    fn check_as_remote(mut self) -> Result<CredUrl, &'static str> {
+        self.protocol.make_ascii_lowercase();
+        if self.host.is_empty() {
+            return Err("no host");
+        }
+        let bad = |b: &u8| b.is_ascii_whitespace() || b.is_ascii_control() || *b == 0x7f;
+        if self.host.iter().any(bad) {
+            return Err("a space or control character in the host");
+        }
+        let all = [Some(&self.host), self.path.as_ref()];
+        if all
+            .iter()
+            .flatten()
+            .any(|v| v.iter().any(|b| b"?#".contains(b)))
+        {
+            return Err("a ?query or #fragment: give the repository's URL without it");
+        }
+        // The port: after the last ':' outside an IPv6 literal's brackets.
+        let after_bracket = self
+            .host
+            .iter()
+            .rposition(|&b| b == b']')
+            .map_or(0, |i| i + 1);
+        if let Some(colon) = self.host[after_bracket..].iter().rposition(|&b| b == b':') {
+            let port = &self.host[after_bracket + colon + 1..];
+            let ok = !port.is_empty()
+                && port.len() <= 5
+                && port.iter().all(u8::is_ascii_digit)
+                && std::str::from_utf8(port)
+                    .ok()
+                    .and_then(|p| p.parse::<u32>().ok())
+                    .is_some_and(|p| (1..=65_535).contains(&p));
+            if !ok {
+                return Err("a port that is not a number from 1 to 65535");
+            }
+        }
+        Ok(self)
+    }
+
     /// The credential key this URL names (`username` overrides the URL's user).
     pub fn key(&self, username: Option<&[u8]>) -> Key {
         Key::new(
@@ -198,5 +254,34 @@ mod tests {
         assert!(CredUrl::parse(b"https://h/%zz").is_err());
         let bare = CredUrl::parse(b"https://h/").unwrap();
         assert_eq!(bare.key(None).path, None);
+    }
+
+    #[test]
+    fn urls_a_remote_cannot_have_are_refused_for_people() {
+        let check = |u: &str| CredUrl::parse_remote(u.as_bytes());
+        for ok in [
+            "https://u@h.com",
+            "https://h.com:8443/acme",
+            "https://[::1]:8443",
+            "https://[::1]",
+            "https://u%40corp@h.com",
+        ] {
+            assert!(check(ok).is_ok(), "{ok}: {:?}", check(ok).err());
+        }
+        assert_eq!(check("HTTPS://h.com").unwrap().protocol, b"https");
+        for (bad, why) in [
+            ("https://u@h.com?x=1", "?query"),
+            ("https://u@h.com/a#frag", "#fragment"),
+            ("https://u@h.com:abc", "port"),
+            ("https://u@h.com:99999", "port"),
+            ("https://u@h.com:0", "port"),
+            ("https://u@h.com:", "port"),
+            ("https://u@", "no host"),
+            ("https://u@@h.com", "'@' in the user"),
+            ("https://u@h%20.com", "space"),
+        ] {
+            let e = check(bad).unwrap_err();
+            assert!(e.contains(why), "{bad}: {e}");
+        }
     }
 }

@@ -284,20 +284,27 @@ fn remove_escapes_the_credentials_it_names() {
 #[test]
 fn add_quotes_the_use_http_path_command_it_suggests() {
     let p = hostile("dadd");
+    let (code, out, err) = pat(&p, &["add", "https://u@evil$(id)'x.example/acme"], "t\n");
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("Stored the token for https://u@evil$(id)'x.example/acme"),
+        "{out}"
+    );
+    let key = "credential.https://evil$(id)'x.example.useHttpPath";
+    assert!(
+        suggests(&err, &["git", "config", "--global", key, "true"]),
+        "{err}"
+    );
+    // A host no remote can have (control bytes, a space) is refused, and not shown raw.
     let (code, out, err) = pat(
         &p,
         &["add", "https://u@evil%1B[2J%20$(id).example/acme"],
         "t\n",
     );
-    assert_eq!(code, 0, "{err}");
-    assert!(
-        out.contains("Stored the token for https://u@evil\\x1B[2j $(id).example/acme"),
-        "{out}"
-    );
-    let key = "credential.https://evil\\x1B[2j $(id).example.useHttpPath";
-    assert!(
-        suggests(&err, &["git", "config", "--global", key, "true"]),
-        "{err}"
+    assert_eq!((code, out.as_str()), (2, ""), "{err}");
+    assert_eq!(
+        err,
+        "git-credential-pat: add: invalid URL: a space or control character in the host\n"
     );
 }
 
