@@ -535,6 +535,40 @@ fn a_malformed_import_line_aborts_before_anything_is_stored() {
     );
 }
 
+/// Two lines for one key with different tokens: the first is imported (git-credential-store
+/// answers with it), the second is named, and --remove-source keeps the file it is in. An
+/// identical repeat is nothing to report.
+#[test]
+fn an_import_line_shadowed_by_an_earlier_one_is_named_and_its_file_kept() {
+    let s = Setup::new("importdup");
+    let f = s.w.root.join("creds.txt");
+    std::fs::write(
+        &f,
+        "https://alice:tokA@git.example.com\nhttps://alice:tokB@git.example.com\nhttps://alice:tokA@git.example.com\n",
+    )
+    .unwrap();
+    crate::common::set_mode(&f, 0o600);
+    let (code, out, err) = s.pat(&["import", f.to_str().unwrap(), "--remove-source"], "");
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        out.contains(&format!("skipped 1 line that gave a key an earlier line already gave, with another token (git-credential-store answers with the first, so the first was imported): {} line 2\n", f.display())),
+        "{out}"
+    );
+    assert!(!out.contains("tokB") && !err.contains("tokB"), "{out}{err}");
+    assert_eq!(
+        err,
+        format!(
+            "git-credential-pat: kept {}: 1 line holds a token that was not imported (listed above); remove it yourself once you have checked them\n",
+            f.display()
+        )
+    );
+    assert!(f.exists(), "the file holding tokB stays");
+    assert!(
+        s.fill("protocol=https\nhost=git.example.com\n")
+            .ends_with("password=tokA\n")
+    );
+}
+
 #[test]
 fn people_commands_use_the_store_git_uses() {
     // No --file on the command line: it comes from the credential.helper entry.

@@ -26,7 +26,8 @@ chosen store, replacing credentials with the same key. Default: ~/.git-credentia
 $XDG_CONFIG_HOME/git/credentials (else ~/.config/git/credentials), whichever exist; on a
 duplicate the first file wins. A malformed line aborts before anything is stored.
 
-  --remove-source   delete the file(s) read, once every credential is stored",
+  --remove-source   delete the file(s) read, once every credential is stored (kept, exit 1,
+                    when a line holds a token that was not imported)",
     flags: &[("--remove-source", false)],
     positional: (0, 1),
     reads_token: false,
@@ -46,6 +47,15 @@ pub(super) fn run(s: &mut Session<'_, '_>, args: &Args) -> Result<u8> {
     };
     report(s, &sources, &parsed, backend, done)?;
     if request.remove_source {
+        if parsed.tokens_left > 0 {
+            let names: Vec<&str> = sources.iter().map(|src| src.name.as_str()).collect();
+            s.err(&format!(
+                "kept {}: {} a token that was not imported (listed above); remove it yourself once you have checked them",
+                names.join(" and "),
+                count_lines_holding(parsed.tokens_left)
+            ));
+            return Ok(1);
+        }
         remove_sources(s, &sources)?;
     }
     Ok(0)
@@ -202,6 +212,13 @@ fn report(
             ));
         }
     }
+    if !parsed.shadowed.is_empty() {
+        s.out(&format!(
+            "skipped {} that gave a key an earlier line already gave, with another token (git-credential-store answers with the first, so the first was imported): {}",
+            count(parsed.shadowed.len(), "line"),
+            parsed.shadowed.join(", ")
+        ))?;
+    }
     if !parsed.skipped.is_empty() {
         s.out(&format!(
             "skipped {} without a user or password: {}",
@@ -210,6 +227,15 @@ fn report(
         ))?;
     }
     Ok(())
+}
+
+/// "1 line holds" / "N lines hold".
+fn count_lines_holding(n: usize) -> String {
+    if n == 1 {
+        "1 line holds".into()
+    } else {
+        format!("{n} lines hold")
+    }
 }
 
 /// `--remove-source`: deletes each file read, saying so as it goes.

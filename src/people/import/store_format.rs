@@ -47,13 +47,20 @@ pub(super) struct Parsed {
     /// How many per-repository lines only repeated a host-wide line's user and token (what
     /// git-credential-store writes under `useHttpPath`): dropped, the host-wide one serves.
     pub(super) copies: usize,
+    /// `NAME line N` of each line whose key an earlier line already gave with another
+    /// token: git-credential-store answers with the first, so the first is imported.
+    pub(super) shadowed: Vec<String>,
+    /// How many lines held a token that was not imported (shadowed, without a user, or
+    /// under a path above the root): `--remove-source` then keeps the sources.
+    pub(super) tokens_left: usize,
 }
 
 /// Parses every line of `sources` into a record stored at `now` under the TTL `ttl`. Blank
 /// lines are passed over; a malformed one is an error that names it (never its contents).
 pub(super) fn parse(sources: &[Source], ttl: Option<u64>, now: Stamp) -> Result<Parsed> {
     let mut parsed = Parsed::default();
-    let mut seen = std::collections::HashSet::new();
+    let mut seen: std::collections::HashMap<crate::key::Key, usize> =
+        std::collections::HashMap::new();
     for src in sources {
         for (i, line) in src.data.split(|&b| b == b'\n').enumerate() {
             let line = line.strip_suffix(b"\r").unwrap_or(line);
@@ -68,6 +75,7 @@ pub(super) fn parse(sources: &[Source], ttl: Option<u64>, now: Stamp) -> Result<
                 ))
             })?;
             let (Some(_), Some(password)) = (&url.username, &url.password) else {
+                parsed.tokens_left += usize::from(url.password.is_some());
                 parsed.skipped.push(at());
                 continue;
             };
@@ -78,6 +86,7 @@ pub(super) fn parse(sources: &[Source], ttl: Option<u64>, now: Stamp) -> Result<
                     parsed
                         .skipped
                         .push(format!("{} (its path climbs above the root)", at()));
+                    parsed.tokens_left += 1;
                     continue;
                 }
                 crate::key::ReqPath::At(p) => Some(p),
@@ -87,9 +96,18 @@ pub(super) fn parse(sources: &[Source], ttl: Option<u64>, now: Stamp) -> Result<
                 path,
                 ..url.key(None)
             };
-            if !seen.insert(key.clone()) {
+            if let Some(&first) = seen.get(&key) {
+                let same = parsed.records[first]
+                    .password
+                    .as_ref()
+                    .is_some_and(|p| p.expose() == &password[..]);
+                if !same {
+                    parsed.shadowed.push(at());
+                    parsed.tokens_left += 1;
+                }
                 continue;
             }
+            seen.insert(key.clone(), parsed.records.len());
             parsed.records.push(Record {
                 key,
                 password: Some(Secret::from_slice(password)),
