@@ -482,3 +482,25 @@ fn a_read_only_store_still_answers_and_refuses_writes_cleanly() {
         "nothing changed"
     );
 }
+
+/// A directory where the helper writes its temporary file (left by hand or another tool):
+/// the write is refused, naming it and the fix, and the file is unchanged.
+#[test]
+fn a_directory_at_the_temporary_path_is_named_with_the_fix() {
+    let p = Pat::new("tmpdir");
+    p.store(&cred("h", "u", "t1"));
+    let before = std::fs::read(&p.file).unwrap();
+    let tmp = p.file.with_file_name("credentials.tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let (code, out, err) = p.run("store", &cred("h", "u", "t2"));
+    assert_eq!((code, out.as_str()), (1, ""), "{err}");
+    assert_eq!(
+        err,
+        format!(
+            "git-credential-pat: {} is a directory, not a regular file; refusing to use it: point --file at a file, or move the directory away\n",
+            tmp.display()
+        )
+    );
+    assert_eq!(std::fs::read(&p.file).unwrap(), before);
+    assert!(tmp.is_dir());
+}

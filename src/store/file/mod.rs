@@ -224,6 +224,15 @@ impl FileStore {
         let tmp = self.sibling(".tmp");
         // Under the lock nobody else uses the temp name; a leftover is from a crash.
         match std::fs::remove_file(&tmp) {
+            // Not ours to remove: say what is there, and the fix.
+            Err(e) if e.kind() == io::ErrorKind::IsADirectory => {
+                return Err(Error::Insecure {
+                    path: tmp,
+                    problem: crate::fsperm::Problem::NotRegular {
+                        kind: "a directory",
+                    },
+                });
+            }
             Err(e) if e.kind() != io::ErrorKind::NotFound => {
                 return Err(self.io_err("remove", &tmp)(e));
             }
