@@ -373,6 +373,14 @@ fn read_token(s: &mut Session<'_, '_>, prompts_allowed: bool, what: &str) -> Res
             .read_to_end(&mut buf)
             .map_err(Error::Stdin)?;
         let end = buf.iter().position(|&b| b == b'\n').unwrap_or(buf.len());
+        if buf
+            .get(end + 1..)
+            .is_some_and(|rest| rest.iter().any(|b| !b"\r\n".contains(b)))
+        {
+            return Err(usage(
+                "standard input holds more than one line: give the token alone, on one line".into(),
+            ));
+        }
         let mut line = Zeroizing::new(buf[..end].to_vec());
         if line.last() == Some(&b'\r') {
             line.pop();
@@ -392,6 +400,15 @@ fn read_token(s: &mut Session<'_, '_>, prompts_allowed: bool, what: &str) -> Res
     }
     if line.len() >= crate::protocol::MAX_LINE {
         return Err(usage("the token is longer than 65535 bytes".into()));
+    }
+    if [line.first(), line.last()]
+        .into_iter()
+        .flatten()
+        .any(|b| *b == b' ' || *b == b'\t')
+    {
+        return Err(usage(
+            "the token starts or ends with a space or tab (a slip of copy and paste?): give it without them".into(),
+        ));
     }
     if line.iter().any(|&b| b < 0x20 || b == 0x7f) {
         return Err(usage(

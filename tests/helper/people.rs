@@ -187,6 +187,16 @@ fn add_refuses_bad_input_with_usage_errors() {
             "bad\x1b[2Jtoken\n",
             "control character",
         ),
+        (
+            vec!["add", "https://u@h"],
+            "tokA\ntokB\n",
+            "more than one line",
+        ),
+        (
+            vec!["add", "https://u@h"],
+            "  tok C  \n",
+            "starts or ends with a space or tab",
+        ),
         (vec!["add"], "", "missing argument"),
         (
             vec!["add", "https://u@h", "--bogus"],
