@@ -170,11 +170,26 @@ pub fn add_command(key: &Key) -> String {
 /// the primary store and later stores' stale copies are retired. Nothing to change: no
 /// lock, no file.
 pub fn store(chain: &mut Chain, req: &Request, ctx: &mut Ctx<'_>) -> Result<()> {
-    store_then_learn(chain, req, ctx, &mut |_| None)
+    store_then_learn(chain, req, ctx, &mut LearnNothing)
 }
 
-/// What the forge says about a token: its expiry, if it tells one, and the rest.
-pub type Learn<'a> = dyn FnMut(&Record) -> Option<(Option<u64>, Learned)> + 'a;
+/// What a store finds out about a token no store held before, from outside (its forge).
+pub trait Learn {
+    /// The token is new and about to be written: start what can run beside the write (a
+    /// `git config` lookup). Nothing, by default.
+    fn begin(&mut self, _new: &Record) {}
+    /// Its expiry (Unix seconds), if told, and what else was said; `None`: nothing learned.
+    fn learn(&mut self, new: &Record) -> Option<(Option<u64>, Learned)>;
+}
+
+/// Learns nothing: [`store`].
+struct LearnNothing;
+
+impl Learn for LearnNothing {
+    fn learn(&mut self, _new: &Record) -> Option<(Option<u64>, Learned)> {
+        None
+    }
+}
 
 /// [`store`], then, for a token no store held before ([`rules::unseen`]), what `learn` finds
 /// out about it from its forge (DESIGN §8), recorded on that credential only if it still
@@ -184,7 +199,7 @@ pub fn store_then_learn(
     chain: &mut Chain,
     req: &Request,
     ctx: &mut Ctx<'_>,
-    learn: &mut Learn<'_>,
+    learn: &mut dyn Learn,
 ) -> Result<()> {
     let host = host_key(req, "store", "stored")?;
     let Some(new) = rules::incoming(req, ctx.now, ctx.ttl) else {
@@ -214,10 +229,13 @@ pub fn store_then_learn(
         chain.apply(l.index, Scope::Host(&host), &l.records, &mut change)?;
     } else {
         let mut retire = |recs: &mut Vec<Record>| rules::retire(recs, &new);
+        if unseen {
+            learn.begin(&new);
+        }
         let primary = chain.write_primary(Scope::Host(&host), &loaded, &mut change, &mut retire)?;
         if let (true, Some(index)) = (unseen, primary) {
             ctx.flush(chain);
-            if let Some((expires, learned)) = learn(&new) {
+            if let Some((expires, learned)) = learn.learn(&new) {
                 // Best effort: the token is stored; what its forge said is only an extra.
                 if let Ok(Some(records)) = chain.load_one(index, Scope::Host(&host)) {
                     let _ = chain.apply(index, Scope::Host(&host), &records, &mut |recs| {

@@ -132,12 +132,24 @@ fn git_action(p: &mut Process<'_>, action: GitAction, config: &Config) -> Result
         }
         GitAction::Store => {
             // A token no store held before: its forge may say when it expires (DESIGN §8).
-            let env = p.env;
-            let now = p.now.secs;
-            let mut learn = |rec: &_| crate::forge::learn_on_store(rec, env, now);
+            let mut learn = crate::forge::OnStore::new(p.env, p.now.secs);
             app::store_then_learn(&mut chain, &req, &mut ctx, &mut learn)?;
         }
         GitAction::Erase => app::erase(&mut chain, &req, &mut ctx)?,
     }
     Ok(0)
+}
+
+/// git's `store` learns from the forge ([`crate::forge::OnStore`]).
+impl app::Learn for crate::forge::OnStore<'_> {
+    fn begin(&mut self, new: &crate::record::Record) {
+        crate::forge::OnStore::begin(self, new);
+    }
+
+    fn learn(
+        &mut self,
+        new: &crate::record::Record,
+    ) -> Option<(Option<u64>, crate::record::Learned)> {
+        crate::forge::OnStore::learn(self, new)
+    }
 }

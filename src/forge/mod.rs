@@ -72,11 +72,27 @@ pub fn target(
     env: &dyn Fn(&str) -> Option<OsString>,
     deadline: Instant,
 ) -> Option<Target> {
+    target_with(host, path, env, deadline, None)
+}
+
+/// [`target`], with the provider's lookup already started by [`lookup_provider`] (for the
+/// same host and path), if it was.
+fn target_with(
+    host: &HostKey,
+    path: Option<&[u8]>,
+    env: &dyn Fn(&str) -> Option<OsString>,
+    deadline: Instant,
+    started: Option<settings::ProviderLookup>,
+) -> Option<Target> {
     if host.protocol != b"https" {
         return None;
     }
     let url = config_url(which::origin(&host.host)?, path);
-    let provider = Provider::parse(settings::provider(url.as_str(), deadline).as_deref());
+    let provider = match started {
+        Some(lookup) => lookup.finish(deadline),
+        None => settings::provider(url.as_str(), deadline),
+    };
+    let provider = Provider::parse(provider.as_deref());
     let forge = which::forge_for(host, provider)?;
     let git = settings::git_http(url.as_str(), deadline);
     let net = settings::net(&git, env, &forge.api_host());
@@ -297,20 +313,62 @@ pub enum Rotation {
     },
 }
 
+/// Starts the `git config` lookup of `credential.<url>.provider` for `host` and `path`, so
+/// that it runs while the token is written; `None` where no forge is asked (not https).
+fn lookup_provider(host: &HostKey, path: Option<&[u8]>) -> Option<settings::ProviderLookup> {
+    if host.protocol != b"https" {
+        return None;
+    }
+    let url = config_url(which::origin(&host.host)?, path);
+    settings::provider_lookup(url.as_str())
+}
+
 /// What a `store` of a token no store held before learns from its forge, within
 /// [`STORE_BOUND`] in all: the token's expiry (when the forge tells one) and what
-/// [`Learned`] holds. `None`, silently, for anything but a confirmation.
-pub fn learn_on_store(
-    rec: &Record,
-    env: &dyn Fn(&str) -> Option<OsString>,
+/// [`Learned`] holds; nothing, silently, for anything but a confirmation. The `git config`
+/// lookup of the host's provider is begun before the write ([`OnStore::begin`]) and runs
+/// beside it.
+pub struct OnStore<'a> {
+    env: &'a dyn Fn(&str) -> Option<OsString>,
     now: u64,
-) -> Option<(Option<u64>, Learned)> {
-    let token = rec.password.as_ref()?;
-    let deadline = client::deadline(STORE_BOUND);
-    let target = target(&rec.key.host, rec.key.path.as_deref(), env, deadline)?;
-    match target.check(token, now, deadline) {
-        Verdict::Valid(facts) => Some(confirmed(facts, now)),
-        _ => None,
+    started: Option<settings::ProviderLookup>,
+}
+
+impl<'a> OnStore<'a> {
+    /// For a run with environment `env` at `now` (Unix seconds).
+    pub fn new(env: &'a dyn Fn(&str) -> Option<OsString>, now: u64) -> OnStore<'a> {
+        OnStore {
+            env,
+            now,
+            started: None,
+        }
+    }
+}
+
+impl OnStore<'_> {
+    /// `new` is about to be written: starts its provider's lookup.
+    pub fn begin(&mut self, new: &Record) {
+        if new.password.is_some() {
+            self.started = lookup_provider(&new.key.host, new.key.path.as_deref());
+        }
+    }
+
+    /// Asks `rec`'s forge (within [`STORE_BOUND`]), if it has one; `None`: nothing learned.
+    pub fn learn(&mut self, rec: &Record) -> Option<(Option<u64>, Learned)> {
+        let token = rec.password.as_ref()?;
+        let deadline = client::deadline(STORE_BOUND);
+        let started = self.started.take();
+        let target = target_with(
+            &rec.key.host,
+            rec.key.path.as_deref(),
+            self.env,
+            deadline,
+            started,
+        )?;
+        match target.check(token, self.now, deadline) {
+            Verdict::Valid(facts) => Some(confirmed(facts, self.now)),
+            _ => None,
+        }
     }
 }
 

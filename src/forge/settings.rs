@@ -16,47 +16,84 @@ use super::client::Net;
 /// Runs `git ARGS` with standard input closed, and its output if it exits 0 before
 /// `deadline` (killed at the deadline: a hung git never holds the helper).
 pub fn git_bounded(args: &[&str], deadline: Instant) -> Option<Vec<u8>> {
-    let mut child = Command::new("git")
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    let out = child.stdout.take()?;
-    // Read on a thread, so that git never blocks on a full pipe while we wait.
-    let reader = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = out.take(1024 * 1024).read_to_end(&mut v);
-        v
-    });
-    let mut pause = std::time::Duration::from_micros(200);
-    loop {
-        match child.try_wait() {
-            Ok(Some(status)) => {
-                let v = reader.join().ok()?;
-                return status.success().then_some(v);
+    Running::start(args)?.finish(deadline)
+}
+
+/// A `git` started with standard input closed, its output read on a thread (so that it never
+/// blocks on a full pipe). Dropped unfinished, it is killed and reaped.
+pub struct Running {
+    child: std::process::Child,
+    output: std::sync::mpsc::Receiver<Vec<u8>>,
+}
+
+impl Running {
+    /// Starts `git ARGS`; `None` when git cannot be started.
+    pub fn start(args: &[&str]) -> Option<Running> {
+        let mut child = Command::new("git")
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok()?;
+        let out = child.stdout.take()?;
+        let (tx, output) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut v = Vec::new();
+            let _ = out.take(1024 * 1024).read_to_end(&mut v);
+            let _ = tx.send(v);
+        });
+        Some(Running { child, output })
+    }
+
+    /// Its output (at most 1 MiB), if it exits 0 before `deadline`; killed at the deadline.
+    /// The end of its output is heard at once (git closes it as it exits), not by polling.
+    pub fn finish(mut self, deadline: Instant) -> Option<Vec<u8>> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let v = self.output.recv_timeout(left).ok()?;
+        // Its output is closed: it is exiting. Still bounded, in case it lingers.
+        let mut pause = std::time::Duration::from_micros(50);
+        loop {
+            match self.child.try_wait() {
+                Ok(Some(status)) => return status.success().then_some(v),
+                Ok(None) if Instant::now() < deadline => {
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(std::time::Duration::from_millis(10));
+                }
+                _ => return None,
             }
-            Ok(None) if Instant::now() < deadline => {
-                std::thread::sleep(pause);
-                pause = (pause * 2).min(std::time::Duration::from_millis(10));
-            }
-            _ => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return None;
-            }
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
         }
     }
 }
 
 /// `credential.<url>.provider` for `url`, as git's URL matching picks it.
 pub fn provider(url: &str, deadline: Instant) -> Option<String> {
-    let out = git_bounded(
-        &["config", "--get-urlmatch", "credential.provider", url],
-        deadline,
-    )?;
-    Some(String::from_utf8_lossy(&out).trim().to_owned())
+    provider_lookup(url)?.finish(deadline)
+}
+
+/// The `git config` of [`provider`], started: [`ProviderLookup::finish`] gives the value.
+pub fn provider_lookup(url: &str) -> Option<ProviderLookup> {
+    Running::start(&["config", "--get-urlmatch", "credential.provider", url]).map(ProviderLookup)
+}
+
+/// A started lookup of `credential.<url>.provider`.
+pub struct ProviderLookup(Running);
+
+impl ProviderLookup {
+    /// The value, if git gave one before `deadline`.
+    pub fn finish(self, deadline: Instant) -> Option<String> {
+        let out = self.0.finish(deadline)?;
+        Some(String::from_utf8_lossy(&out).trim().to_owned())
+    }
 }
 
 /// git's `http.proxy` and `http.sslCAInfo` for `url` (git's URL matching), as written.
