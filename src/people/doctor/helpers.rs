@@ -52,19 +52,38 @@ fn join(items: &[String]) -> String {
 /// The helpers git asks for `url`, in order, as git builds the list: every matching
 /// `credential.helper` and `credential.<pattern>.helper` in config order, an empty value
 /// resetting the list.
+#[cfg(test)]
 fn helpers_for(url: &CredUrl, entries: &[HelperEntry]) -> Vec<String> {
+    lists_for(url, entries).0
+}
+
+/// [`helpers_for`], and the entries written for this URL's pattern (`credential.<url>.helper`)
+/// that a later empty value cleared: helpers someone set up for this host that git no longer
+/// asks (`gh auth setup-git`'s, before install.sh's reset), as (pattern, value).
+fn lists_for(url: &CredUrl, entries: &[HelperEntry]) -> (Vec<String>, Vec<(String, String)>) {
     let mut list = Vec::new();
+    let mut pending: Vec<(String, String)> = Vec::new();
+    let mut cleared = Vec::new();
     for e in entries {
         if e.url.as_deref().is_some_and(|p| !pattern_matches(p, url)) {
             continue;
         }
         if e.value.is_empty() {
             list.clear();
+            // An empty value of the same pattern is that pattern's own reset, not a loss.
+            if e.url.is_none() {
+                cleared.append(&mut pending);
+            } else {
+                pending.clear();
+            }
         } else {
             list.push(e.value.clone());
+            if let Some(p) = &e.url {
+                pending.push((p.clone(), e.value.clone()));
+            }
         }
     }
-    list
+    (list, cleared)
 }
 
 /// git's `credential.<url>` matching: scheme and host exact (case-insensitive host, `*` for
@@ -109,7 +128,7 @@ fn check_url(url: &CredUrl, entries: &[HelperEntry]) -> Vec<Finding> {
 /// [`check_url`] with `url` shown as `shown`.
 fn check_url_as(url: &CredUrl, shown: &str, entries: &[HelperEntry]) -> Vec<Finding> {
     let shown = shown.to_owned();
-    let list = helpers_for(url, entries);
+    let (list, cleared) = lists_for(url, entries);
     let Some(pos) = list.iter().position(|h| gitconfig::pat_words(h).is_some()) else {
         return vec![Finding::problem(format!(
             "pat is not configured for {shown}: run ./install.sh (it puts pat first and keeps the helpers you had)"
@@ -127,6 +146,13 @@ fn check_url_as(url: &CredUrl, shown: &str, entries: &[HelperEntry]) -> Vec<Find
     } else if pos == 0 {
         findings.push(Finding::ok(format!(
             "pat is the first helper git asks for {shown}"
+        )));
+    }
+    for (pattern, value) in &cleared {
+        findings.push(Finding::note(format!(
+            "for {shown} git no longer asks '{}' (credential.{}.helper): an empty credential.helper after it (install.sh writes one) clears the list; add it again after pat's entry if you still want it asked",
+            escape(value.as_bytes()),
+            escape(pattern.as_bytes())
         )));
     }
     for h in &list[pos + 1..] {
@@ -245,6 +271,37 @@ mod tests {
                 .message
                 .starts_with("for https://b.example a 'cache' helper")
         );
+    }
+
+    #[test]
+    fn a_host_helper_cleared_by_a_later_global_reset_is_a_note() {
+        let h = CredUrl::parse(b"https://github.com").unwrap();
+        // gh auth setup-git's entries, then install.sh's reset and pat.
+        let gh = [
+            entry(Some("https://github.com"), ""),
+            entry(Some("https://github.com"), "!gh auth git-credential"),
+            entry(None, ""),
+            entry(None, "pat"),
+        ];
+        let found = check_url(&h, &gh);
+        assert_eq!(levels(&found), [Level::Ok, Level::Note]);
+        assert!(
+            found[1].message.contains(
+                "git no longer asks '!gh auth git-credential' (credential.https://github.com.helper)"
+            ),
+            "{}",
+            found[1].message
+        );
+        // For another host, nothing was cleared.
+        let other = CredUrl::parse(b"https://gitlab.com").unwrap();
+        assert_eq!(levels(&check_url(&other, &gh)), [Level::Ok]);
+        // gh's own reset of its pattern is no loss.
+        let own = [
+            entry(Some("https://github.com"), "!old"),
+            entry(Some("https://github.com"), ""),
+            entry(None, "pat"),
+        ];
+        assert_eq!(levels(&check_url(&h, &own)), [Level::Ok]);
     }
 
     #[test]
