@@ -202,7 +202,8 @@ impl Client {
         B: zbus::export::serde::Serialize + zbus::zvariant::DynamicType,
     {
         let mut pause = std::time::Duration::from_millis(10);
-        for _ in 0..FIRST_CALL_RETRIES {
+        let mut retries = FIRST_CALL_RETRIES;
+        loop {
             match self.run(
                 self.conn
                     .call_method(Some(DEST), path, Some(iface), method, body),
@@ -210,24 +211,17 @@ impl Client {
                 Err(zbus::Error::MethodError(name, ..))
                     if path == SERVICE_PATH && name.as_str() == UNKNOWN_METHOD =>
                 {
+                    // Still declined: not a transient state of the service, but a service
+                    // that does not do what a Secret Service does.
+                    if retries == 0 {
+                        return Err(Failure::Refused(name.to_string()));
+                    }
+                    retries -= 1;
                     std::thread::sleep(pause);
                     pause *= 2;
                 }
                 other => return Ok(other?),
             }
-        }
-        match self.run(
-            self.conn
-                .call_method(Some(DEST), path, Some(iface), method, body),
-        ) {
-            // Still declined: not a transient state of the service, but a service that
-            // does not do what a Secret Service does.
-            Err(zbus::Error::MethodError(name, ..))
-                if path == SERVICE_PATH && name.as_str() == UNKNOWN_METHOD =>
-            {
-                Err(Failure::Refused(name.to_string()))
-            }
-            other => Ok(other?),
         }
     }
 
