@@ -75,7 +75,7 @@ pub fn target(
     target_with(host, path, env, deadline, None)
 }
 
-/// [`target`], with the provider's lookup already started by [`lookup_provider`] (for the
+/// [`target`], with the provider's lookup already started by [`OnStore::begin`] (for the
 /// same host and path), if it was.
 fn target_with(
     host: &HostKey,
@@ -84,19 +84,22 @@ fn target_with(
     deadline: Instant,
     started: Option<settings::ProviderLookup>,
 ) -> Option<Target> {
-    if host.protocol != b"https" {
-        return None;
-    }
-    let url = config_url(which::origin(&host.host)?, path);
-    let provider = match started {
-        Some(lookup) => lookup.finish(deadline),
-        None => settings::provider(url.as_str(), deadline),
-    };
-    let provider = Provider::parse(provider.as_deref());
+    let url = https_config_url(host, path)?;
+    let lookup = started.or_else(|| settings::provider_lookup(url.as_str()));
+    let provider = Provider::parse(lookup.and_then(|l| l.finish(deadline)).as_deref());
     let forge = which::forge_for(host, provider)?;
     let git = settings::git_http(url.as_str(), deadline);
     let net = settings::net(&git, env, &forge.api_host());
     Some(Target { forge, net })
+}
+
+/// [`config_url`] for `host` and `path`; `None` where no forge is asked (not https, or a
+/// host that makes no URL).
+fn https_config_url(host: &HostKey, path: Option<&[u8]>) -> Option<Url> {
+    if host.protocol != b"https" {
+        return None;
+    }
+    Some(config_url(which::origin(&host.host)?, path))
 }
 
 /// The URL git's `credential.<url>.*` and `http.<url>.*` settings are matched against.
@@ -313,16 +316,6 @@ pub enum Rotation {
     },
 }
 
-/// Starts the `git config` lookup of `credential.<url>.provider` for `host` and `path`, so
-/// that it runs while the token is written; `None` where no forge is asked (not https).
-fn lookup_provider(host: &HostKey, path: Option<&[u8]>) -> Option<settings::ProviderLookup> {
-    if host.protocol != b"https" {
-        return None;
-    }
-    let url = config_url(which::origin(&host.host)?, path);
-    settings::provider_lookup(url.as_str())
-}
-
 /// What a `store` of a token no store held before learns from its forge, within
 /// [`STORE_BOUND`] in all: the token's expiry (when the forge tells one) and what
 /// [`Learned`] holds; nothing, silently, for anything but a confirmation. The `git config`
@@ -343,13 +336,12 @@ impl<'a> OnStore<'a> {
             started: None,
         }
     }
-}
 
-impl OnStore<'_> {
-    /// `new` is about to be written: starts its provider's lookup.
+    /// `new` is about to be written: starts its provider's lookup, to run beside the write.
     pub fn begin(&mut self, new: &Record) {
         if new.password.is_some() {
-            self.started = lookup_provider(&new.key.host, new.key.path.as_deref());
+            self.started = https_config_url(&new.key.host, new.key.path.as_deref())
+                .and_then(|url| settings::provider_lookup(url.as_str()));
         }
     }
 

@@ -177,7 +177,7 @@ fn second_pat(
     later: &str,
     words: Result<Vec<String>, String>,
 ) -> Finding {
-    let same = gitconfig::pat_words(first).is_some_and(|w| w.ok() == words.clone().ok());
+    let same = gitconfig::pat_words(first).is_some_and(|w| w.ok() == words.ok());
     let fix = "keep one pat entry: see git config --show-origin --get-all credential.helper";
     if same {
         Finding::note(format!(
