@@ -121,13 +121,12 @@ impl CredUrl {
             .map_or(0, |i| i + 1);
         if let Some(colon) = self.host[after_bracket..].iter().rposition(|&b| b == b':') {
             let port = &self.host[after_bracket + colon + 1..];
-            let ok = !port.is_empty()
-                && port.len() <= 5
-                && port.iter().all(u8::is_ascii_digit)
+            // Digits only: `parse` alone would take a leading '+'.
+            let ok = port.iter().all(u8::is_ascii_digit)
                 && std::str::from_utf8(port)
                     .ok()
-                    .and_then(|p| p.parse::<u32>().ok())
-                    .is_some_and(|p| (1..=65_535).contains(&p));
+                    .and_then(|p| p.parse::<u16>().ok())
+                    .is_some_and(|p| p != 0);
             if !ok {
                 return Err("a port that is not a number from 1 to 65535");
             }

@@ -231,11 +231,11 @@ fn report(
 
 /// "1 line holds" / "N lines hold".
 fn count_lines_holding(n: usize) -> String {
-    if n == 1 {
-        "1 line holds".into()
-    } else {
-        format!("{n} lines hold")
-    }
+    format!(
+        "{} {}",
+        count(n, "line"),
+        if n == 1 { "holds" } else { "hold" }
+    )
 }
 
 /// `--remove-source`: deletes each file read, saying so as it goes.
